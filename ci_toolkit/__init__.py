@@ -1,0 +1,3 @@
+"""assistant-ci: CI/CD for Rasa assistants."""
+
+__version__ = "0.1.0"

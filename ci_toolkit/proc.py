@@ -1,0 +1,191 @@
+"""Run external programs: stream their output live, keep it in a log file, time them.
+
+Every line a child prints is shown as ``[stage mm:ss] line`` so that interleaved output of
+stages that run at the same time stays readable, and is captured (without ANSI colours)
+for parsing and for the stage's log file.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TextIO
+
+from ci_toolkit.errors import ToolkitError
+
+ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+# tqdm and friends redraw with carriage returns; keep only the last state of such a line.
+_CARRIAGE_RETURN = re.compile(r"^.*\r(?!$)")
+
+
+def strip_ansi(text: str) -> str:
+    return ANSI_ESCAPE.sub("", text)
+
+
+@dataclass(frozen=True)
+class Completed:
+    """What a finished program left behind."""
+
+    argv: tuple[str, ...]
+    returncode: int
+    stdout: str
+    stderr: str
+    duration_s: float
+    log_file: Path | None
+
+    @property
+    def output(self) -> str:
+        return self.stdout + self.stderr
+
+
+class Console:
+    """Serialises lines from several children onto one terminal."""
+
+    def __init__(self, stream: TextIO | None = None, *, quiet: bool = False) -> None:
+        self._stream = stream or sys.stderr
+        self._lock = threading.Lock()
+        self.quiet = quiet
+        self._colour = self._stream.isatty() and "NO_COLOR" not in os.environ
+
+    def line(self, text: str) -> None:
+        if not self._colour:
+            text = strip_ansi(text)
+        with self._lock:
+            self._stream.write(text + "\n")
+            self._stream.flush()
+
+    def child_line(self, label: str, started: float, text: str) -> None:
+        if self.quiet:
+            return
+        elapsed = int(time.monotonic() - started)
+        self.line(f"[{label} {elapsed // 60:02d}:{elapsed % 60:02d}] {text}")
+
+
+def find_executable(program: str, *, hint: str) -> str:
+    """Resolve a program from a path or PATH, or fail with a message that says how to fix it."""
+    if os.sep in program:
+        path = Path(program).expanduser()
+        if path.is_file() and os.access(path, os.X_OK):
+            return str(path)
+        raise ToolkitError(f"'{program}' does not exist or is not executable. {hint}")
+    found = shutil.which(program)
+    if found is None:
+        raise ToolkitError(f"'{program}' was not found on PATH. {hint}")
+    return found
+
+
+def _pump(
+    pipe: TextIO,
+    sink: list[str],
+    *,
+    label: str,
+    started: float,
+    console: Console,
+    log: TextIO | None,
+    log_lock: threading.Lock,
+) -> None:
+    for raw in iter(pipe.readline, ""):
+        text = _CARRIAGE_RETURN.sub("", strip_ansi(raw.rstrip("\n")))
+        sink.append(text + "\n")
+        if log is not None:
+            with log_lock:
+                log.write(text + "\n")
+        console.child_line(label, started, raw.rstrip("\n"))
+    pipe.close()
+
+
+def run(
+    argv: Sequence[str],
+    *,
+    label: str,
+    console: Console,
+    cwd: Path | None = None,
+    env: Mapping[str, str] | None = None,
+    log_file: Path | None = None,
+    timeout_s: float | None = None,
+) -> Completed:
+    """Run ``argv`` to completion, streaming both output streams through ``console``.
+
+    Never raises for a non-zero exit: the caller decides what success means (rasa often
+    exits 0 on failure and vice versa). Raises ToolkitError only if the program cannot start
+    or runs past ``timeout_s``.
+    """
+    argv = tuple(str(a) for a in argv)
+    console.child_line(label, time.monotonic(), f"$ {shlex.join(argv)}")
+    log = None
+    if log_file is not None:
+        log_file.parent.mkdir(parents=True, exist_ok=True)
+        log = log_file.open("w", encoding="utf-8")
+        log.write(f"$ {shlex.join(argv)}\n")
+    started = time.monotonic()
+    try:
+        child = subprocess.Popen(
+            argv,
+            cwd=cwd,
+            env=dict(env) if env is not None else None,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            encoding="utf-8",
+            errors="replace",
+            bufsize=1,
+        )
+    except OSError as error:
+        if log is not None:
+            log.close()
+        raise ToolkitError(f"Could not start {argv[0]}: {error.strerror or error}.") from error
+
+    out: list[str] = []
+    err: list[str] = []
+    log_lock = threading.Lock()
+    pumps = [
+        threading.Thread(
+            target=_pump,
+            args=(stream, sink),
+            kwargs={"label": label, "started": started, "console": console, "log": log,
+                    "log_lock": log_lock},
+            daemon=True,
+        )
+        for stream, sink in ((child.stdout, out), (child.stderr, err))
+    ]
+    for pump in pumps:
+        pump.start()
+    try:
+        returncode = child.wait(timeout=timeout_s)
+    except subprocess.TimeoutExpired as error:
+        child.kill()
+        child.wait()
+        raise ToolkitError(
+            f"{label}: '{argv[0]}' ran longer than {timeout_s:.0f} s and was stopped."
+        ) from error
+    except KeyboardInterrupt:
+        child.terminate()
+        try:
+            child.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            child.kill()
+        raise
+    finally:
+        for pump in pumps:
+            pump.join(timeout=5)
+        if log is not None:
+            log.write(f"# exit code {child.returncode}\n")
+            log.close()
+    return Completed(
+        argv=argv,
+        returncode=returncode,
+        stdout="".join(out),
+        stderr="".join(err),
+        duration_s=time.monotonic() - started,
+        log_file=log_file,
+    )
