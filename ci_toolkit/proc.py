@@ -23,8 +23,10 @@ from typing import TextIO
 from ci_toolkit.errors import ToolkitError
 
 ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
-# tqdm and friends redraw with carriage returns; keep only the last state of such a line.
-_CARRIAGE_RETURN = re.compile(r"^.*\r(?!$)")
+# tqdm progress bars (rasa's epochs, predictions) redraw many times a second; reading in
+# text mode turns every redraw into a line. Show one every few seconds, and the last.
+_PROGRESS_BAR = re.compile(r"\d+%\|")
+PROGRESS_INTERVAL_S = 5.0
 
 
 def strip_ansi(text: str) -> str:
@@ -93,8 +95,14 @@ def _pump(
     log: TextIO | None,
     log_lock: threading.Lock,
 ) -> None:
+    last_progress = 0.0
     for raw in iter(pipe.readline, ""):
-        text = _CARRIAGE_RETURN.sub("", strip_ansi(raw.rstrip("\n")))
+        text = strip_ansi(raw.rstrip("\n"))
+        if _PROGRESS_BAR.search(text):
+            now = time.monotonic()
+            if "100%|" not in text and now - last_progress < PROGRESS_INTERVAL_S:
+                continue
+            last_progress = now
         sink.append(text + "\n")
         if log is not None:
             with log_lock:

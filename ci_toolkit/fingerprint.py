@@ -1,0 +1,145 @@
+"""Stage fingerprints: a hash of exactly the inputs that can change a stage's result.
+
+Files are hashed by their parsed YAML content, so reformatting or editing a comment does
+not invalidate anything. NLU-only stages (NLU test, cross-validation) hash only what the
+NLU pipeline sees, so a change to a plain response text or a story leaves them cached.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ci_toolkit.project import RasaProject, load_yaml, yaml_files
+from ci_toolkit.settings import PipelineSettings
+
+# Config keys that shape the NLU pipeline; `policies` shape only dialogue management.
+NLU_CONFIG_KEYS = ("recipe", "language", "pipeline")
+# Domain sections the NLU pipeline trains on (intents/entities labels; retrieval responses
+# are the ResponseSelector's targets).
+NLU_DOMAIN_KEYS = ("intents", "entities")
+
+
+def digest(value: Any) -> str:
+    canonical = json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def file_digest(path: Path) -> str:
+    hasher = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            hasher.update(chunk)
+    return hasher.hexdigest()
+
+
+def _documents(paths: Iterable[Path], *, what: str) -> list[tuple[str, dict[str, Any]]]:
+    docs = []
+    for path in paths:
+        content = load_yaml(path, what=what)
+        if isinstance(content, dict):
+            docs.append((path.name, content))
+    return docs
+
+
+def _retrieval_responses(responses: Any) -> dict[str, Any]:
+    if not isinstance(responses, dict):
+        return {}
+    return {name: value for name, value in responses.items() if "/" in str(name)}
+
+
+@dataclass(frozen=True)
+class ProjectDigests:
+    """Hashes of the parts of a project, each the input of some stages."""
+
+    config_all: str
+    config_nlu: str
+    domain_all: str
+    domain_nlu: str
+    data_nlu: str
+    data_core: str
+    tests: str
+
+    @classmethod
+    def of(cls, project: RasaProject) -> ProjectDigests:
+        config = load_yaml(project.config, what="The model configuration") or {}
+        assert isinstance(config, dict)
+        domains = _documents(yaml_files(project.domain), what="The domain file")
+        data_docs = _documents(
+            [f for p in project.data for f in yaml_files(p)], what="The training data file"
+        )
+        nlu_data = [doc.get("nlu") for _, doc in data_docs if doc.get("nlu")]
+        data_responses = [doc.get("responses") for _, doc in data_docs if doc.get("responses")]
+        core_data = [
+            {key: doc.get(key) for key in ("stories", "rules") if doc.get(key)}
+            for _, doc in data_docs
+        ]
+        domain_nlu = [
+            {**{key: doc.get(key) for key in NLU_DOMAIN_KEYS},
+             "retrieval": _retrieval_responses(doc.get("responses"))}
+            for _, doc in domains
+        ]
+        nlu_responses = [_retrieval_responses(r) for r in data_responses]
+        tests = (
+            [doc for _, doc in _documents(yaml_files(project.tests), what="The test stories file")]
+            if project.tests is not None
+            else []
+        )
+        return cls(
+            config_all=digest(config),
+            config_nlu=digest({key: config.get(key) for key in NLU_CONFIG_KEYS}),
+            domain_all=digest([doc for _, doc in domains] + data_responses),
+            domain_nlu=digest(domain_nlu + nlu_responses),
+            data_nlu=digest(nlu_data),
+            data_core=digest(core_data),
+            tests=digest(tests),
+        )
+
+
+def stage_fingerprints(
+    project: RasaProject,
+    settings: PipelineSettings,
+    *,
+    rasa_version: str | None,
+    given_model: Path | None,
+) -> dict[str, str | None]:
+    """Fingerprint per stage; None means "never cache this stage"."""
+    parts = ProjectDigests.of(project)
+    nlu_inputs = {"config": parts.config_nlu, "domain": parts.domain_nlu, "nlu": parts.data_nlu}
+    everything = {"config": parts.config_all, "domain": parts.domain_all,
+                  "nlu": parts.data_nlu, "core": parts.data_core}
+    base = {"rasa": rasa_version, "fingerprint_version": 1}
+
+    validate = digest({**base, "stage": "validate", **everything,
+                       "args": settings.validate_args, "strict": settings.fail_on_warnings})
+    train: str | None = digest({
+        **base, "stage": "train", **everything, "type": settings.train_type,
+        "args": settings.train_args, "name": settings.fixed_model_name,
+    })
+    if settings.finetune:
+        train = None  # fine-tuning starts from whatever model was last trained
+    model_identity = file_digest(given_model) if given_model is not None else train
+    test_core = (
+        digest({**base, "stage": "test_core", "model": model_identity, "tests": parts.tests,
+                "args": settings.test_core_args})
+        if model_identity
+        else None
+    )
+    test_nlu = digest({
+        **base, "stage": "test_nlu", "args": settings.test_nlu_args, "data": parts.data_nlu,
+        # A given model is what is tested; a trained one is determined by its NLU inputs.
+        "model": file_digest(given_model) if given_model is not None else nlu_inputs,
+    })
+    cross_validate = digest({**base, "stage": "cross_validate", **nlu_inputs,
+                             "folds": settings.folds, "args": settings.test_nlu_args})
+    return {
+        "validate": validate,
+        "train": train,
+        "test_core": test_core,
+        "test_nlu": test_nlu,
+        "cross_validate": cross_validate,
+    }

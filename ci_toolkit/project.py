@@ -1,0 +1,172 @@
+"""Find and check the parts of a Rasa project before rasa ever starts.
+
+Rasa silently falls back to default paths when a given one is missing, and reports
+malformed YAML as a traceback-like message deep into a run. Checking here gives one clear
+error, with file and line, in a second.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from ci_toolkit.errors import UsageError
+
+YAML_SUFFIXES = (".yml", ".yaml")
+_RASA_REQUIREMENT = re.compile(r"^\s*rasa(?:\[[^\]]*\])?\s*==\s*([0-9][0-9A-Za-z.+-]*)", re.M)
+
+
+@dataclass(frozen=True)
+class RasaProject:
+    root: Path
+    config: Path
+    domain: Path  # a file or a directory of domain files
+    data: tuple[Path, ...]
+    tests: Path | None  # directory or file of test stories
+    actions: Path | None
+    credentials: Path | None
+    endpoints: Path | None
+
+    @property
+    def name(self) -> str:
+        return self.root.resolve().name
+
+    def relative(self, path: Path) -> str:
+        try:
+            return path.resolve().relative_to(self.root.resolve()).as_posix()
+        except ValueError:
+            return str(path)
+
+
+def yaml_files(path: Path) -> list[Path]:
+    if path.is_file():
+        return [path]
+    return sorted(p for p in path.rglob("*") if p.suffix in YAML_SUFFIXES and p.is_file())
+
+
+def load_yaml(path: Path, *, what: str) -> object:
+    """Parse one YAML file, turning a syntax error into a UsageError with file and line."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as error:
+        raise UsageError(f"{what} {path} is not UTF-8 text ({error.reason}).", file=str(path)) from error
+    try:
+        return yaml.safe_load(text)
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        line = mark.line + 1 if mark else None
+        where = f"{path}:{line}" if line else str(path)
+        problem = error.problem or error.context or "invalid YAML"
+        raise UsageError(
+            f"{what} {where} is not valid YAML: {problem}. Fix the file and run again.",
+            file=str(path), line=line,
+        ) from error
+    except yaml.YAMLError as error:
+        raise UsageError(f"{what} {path} is not valid YAML: {error}.", file=str(path)) from error
+
+
+def _check_mapping(path: Path, *, what: str, allow_empty: bool = False) -> None:
+    content = load_yaml(path, what=what)
+    if content is None and allow_empty:
+        return
+    if not isinstance(content, dict):
+        raise UsageError(
+            f"{what} {path} must be a YAML mapping (key: value pairs), "
+            f"but it holds {type(content).__name__ if content is not None else 'nothing'}.",
+            file=str(path), line=1,
+        )
+
+
+def _resolve(root: Path, given: str | Path | None, default: str) -> Path:
+    path = Path(given) if given else Path(default)
+    return path if path.is_absolute() else root / path
+
+
+def _require(path: Path, *, what: str, option: str) -> Path:
+    if not path.exists():
+        raise UsageError(f"{what} {path} does not exist. Create it or point {option} at it.")
+    return path
+
+
+def load_project(
+    root: str | Path,
+    *,
+    config: str | Path | None = None,
+    domain: str | Path | None = None,
+    data: Sequence[str | Path] | None = None,
+    tests: str | Path | None = None,
+    require_tests: bool = False,
+) -> RasaProject:
+    """Locate a project's files, failing clearly on missing paths and malformed YAML."""
+    root = Path(root)
+    if not root.is_dir():
+        raise UsageError(f"{root} is not a directory. Pass the path of a Rasa project.")
+    config_path = _resolve(root, config, "config.yml")
+    domain_path = _resolve(root, domain, "domain.yml")
+    if not domain and not domain_path.exists() and (root / "domain").is_dir():
+        domain_path = root / "domain"  # rasa also accepts a directory of domain files
+    data_paths = tuple(_resolve(root, d, "data") for d in (data or ["data"]))
+
+    looks_like_rasa = config_path.exists() or domain_path.exists() or any(
+        p.exists() for p in data_paths
+    )
+    if not looks_like_rasa:
+        raise UsageError(
+            f"{root} is not a Rasa project: it has no config.yml, domain.yml or data/. "
+            "Run ci-toolkit from your assistant's directory, or pass its path."
+        )
+    _require(config_path, what="The model configuration", option="--config")
+    _require(domain_path, what="The domain", option="--domain")
+    for path in data_paths:
+        _require(path, what="The training data", option="--data")
+
+    tests_path = _resolve(root, tests, "tests")
+    if not tests_path.exists():
+        if require_tests or tests:
+            raise UsageError(
+                f"The test stories {tests_path} do not exist. Add tests/test_stories.yml "
+                "or point --tests at your test stories (or disable the core test with "
+                "--test-type nlu)."
+            )
+        tests_path = None
+
+    _check_mapping(config_path, what="The model configuration")
+    for path in yaml_files(domain_path):
+        _check_mapping(path, what="The domain file", allow_empty=domain_path.is_dir())
+    for path in _all_yaml(data_paths):
+        _check_mapping(path, what="The training data file", allow_empty=True)
+    if tests_path is not None:
+        for path in yaml_files(tests_path):
+            _check_mapping(path, what="The test stories file", allow_empty=True)
+
+    def optional(name: str) -> Path | None:
+        path = root / name
+        return path if path.exists() else None
+
+    return RasaProject(
+        root=root,
+        config=config_path,
+        domain=domain_path,
+        data=data_paths,
+        tests=tests_path,
+        actions=optional("actions"),
+        credentials=optional("credentials.yml"),
+        endpoints=optional("endpoints.yml"),
+    )
+
+
+def _all_yaml(paths: Iterable[Path]) -> list[Path]:
+    return [f for p in paths for f in yaml_files(p)]
+
+
+def detect_rasa_version(root: Path) -> str | None:
+    """The rasa version a project pins in requirements*.txt, if it pins one."""
+    for candidate in sorted(root.glob("requirements*.txt")):
+        match = _RASA_REQUIREMENT.search(candidate.read_text(encoding="utf-8", errors="replace"))
+        if match:
+            return match.group(1)
+    return None

@@ -1,0 +1,157 @@
+"""Build and run rasa commands. Every path is passed explicitly, so that rasa can never
+fall back to a default location silently (reference: rasa-cli.md, section 0)."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from ci_toolkit import proc
+from ci_toolkit.errors import UsageError
+from ci_toolkit.project import RasaProject
+
+RASA_HINT = (
+    "Point --rasa (or CI_TOOLKIT_RASA) at the rasa executable, or put it on PATH. "
+    "scripts/setup-rasa.sh creates a Python 3.10 environment with rasa and prints its path."
+)
+_DIST_INFO = re.compile(r"^rasa-([0-9][^-]*)\.dist-info$")
+
+
+def find_rasa(configured: str | None) -> str:
+    if configured:
+        return proc.find_executable(configured, hint=RASA_HINT)
+    return proc.find_executable("rasa", hint=RASA_HINT)
+
+
+def detect_rasa_version(executable: str) -> str | None:
+    """The installed rasa version, read from its dist-info (rasa --version takes seconds)."""
+    env_root = Path(executable).resolve().parent.parent
+    for site in env_root.glob("lib/python3*/site-packages"):
+        for entry in site.iterdir():
+            match = _DIST_INFO.match(entry.name)
+            if match:
+                return match.group(1)
+    try:
+        done = subprocess.run([executable, "--version"], capture_output=True, text=True,
+                              timeout=120, env={**os.environ, "RASA_TELEMETRY_ENABLED": "false"})
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    match = re.search(r"Rasa Version\s*:\s*(\S+)", proc.strip_ansi(done.stdout))
+    return match.group(1) if match else None
+
+
+def rasa_environment(base: Mapping[str, str], *, rasa_cache: Path | None) -> dict[str, str]:
+    env = dict(base)
+    # Without this, a crash makes rasa retry sending telemetry to an unreachable host.
+    env["RASA_TELEMETRY_ENABLED"] = "false"
+    env.setdefault("LOG_LEVEL", "INFO")
+    # Rasa's dependencies print pages of DeprecationWarnings; the UserWarnings that carry
+    # validation findings are kept.
+    env.setdefault("PYTHONWARNINGS", "ignore::DeprecationWarning,ignore::PendingDeprecationWarning")
+    # Matplotlib (rasa's plots) wants a writable config dir; $HOME may be read-only in CI.
+    env.setdefault("MPLCONFIGDIR", str(Path(os.environ.get("TMPDIR", "/tmp")) / "ci-toolkit-mpl"))
+    if rasa_cache is not None:
+        env["RASA_CACHE_DIRECTORY"] = str(rasa_cache)
+    return env
+
+
+@dataclass(frozen=True)
+class RasaRuntime:
+    executable: str
+    project: RasaProject
+    env: Mapping[str, str]
+    console: proc.Console
+    timeout_s: float | None = None
+
+    def run(self, argv: Sequence[str], *, label: str, log_file: Path) -> proc.Completed:
+        # rasa resolves relative paths and its .rasa/cache against the working directory.
+        return proc.run(
+            [self.executable, *argv],
+            label=label,
+            console=self.console,
+            cwd=self.project.root,
+            env=self.env,
+            log_file=log_file,
+            timeout_s=self.timeout_s,
+        )
+
+
+def _rel(project: RasaProject, path: Path) -> str:
+    """Paths inside the project are passed relative to it (rasa runs there); that keeps
+    the story file names in failed_test_stories.yml short and repository-relative."""
+    return project.relative(path)
+
+
+def _data_args(project: RasaProject) -> list[str]:
+    return [_rel(project, p) for p in project.data]
+
+
+def _single_data(project: RasaProject, *, command: str) -> str:
+    # `rasa train nlu/core` and `rasa test nlu` take one data path, unlike `rasa train`.
+    if len(project.data) != 1:
+        raise UsageError(
+            f"`rasa {command}` takes a single data path, but {len(project.data)} were given. "
+            "Keep the training data under one directory and pass that."
+        )
+    return _rel(project, project.data[0])
+
+
+def validate_argv(project: RasaProject, *, fail_on_warnings: bool, extra: Sequence[str]) -> list[str]:
+    argv = ["data", "validate", "--config", _rel(project, project.config),
+            "--domain", _rel(project, project.domain), "--data", *_data_args(project)]
+    if fail_on_warnings:
+        argv.append("--fail-on-warnings")
+    return [*argv, *extra]
+
+
+def train_argv(
+    project: RasaProject,
+    *,
+    train_type: str,
+    out: Path,
+    fixed_model_name: str | None,
+    finetune: str | None,
+    force: bool,
+    extra: Sequence[str],
+) -> list[str]:
+    config = ["--config", _rel(project, project.config)]
+    domain = ["--domain", _rel(project, project.domain)]
+    if train_type == "nlu":
+        argv = ["train", "nlu", *config, *domain, "--nlu", _single_data(project, command="train nlu")]
+    elif train_type == "core":
+        argv = ["train", "core", *config, *domain,
+                "--stories", _single_data(project, command="train core")]
+    else:
+        # The pipeline validates in its own stage; validating again would double the time.
+        argv = ["train", *config, *domain, "--data", *_data_args(project), "--skip-validation"]
+    argv += ["--out", str(out)]
+    if fixed_model_name:
+        argv += ["--fixed-model-name", fixed_model_name]
+    if finetune is not None:
+        argv += ["--finetune", finetune] if finetune else ["--finetune"]
+    if force and train_type == "all":
+        argv.append("--force")
+    return [*argv, *extra]
+
+
+def test_core_argv(project: RasaProject, *, model: Path, out: Path, extra: Sequence[str]) -> list[str]:
+    if project.tests is None:
+        raise UsageError("No test stories to run. Add tests/test_stories.yml or pass --tests.")
+    return ["test", "core", "--model", str(model), "--stories", _rel(project, project.tests),
+            "--out", str(out), *extra]
+
+
+def test_nlu_argv(project: RasaProject, *, model: Path, out: Path, extra: Sequence[str]) -> list[str]:
+    return ["test", "nlu", "--model", str(model), "--nlu", _single_data(project, command="test nlu"),
+            "--out", str(out), "--domain", _rel(project, project.domain), *extra]
+
+
+def cross_validate_argv(project: RasaProject, *, folds: int, out: Path, extra: Sequence[str]) -> list[str]:
+    return ["test", "nlu", "--cross-validation", "--folds", str(folds),
+            "--config", _rel(project, project.config),
+            "--nlu", _single_data(project, command="test nlu --cross-validation"),
+            "--domain", _rel(project, project.domain), "--out", str(out), *extra]

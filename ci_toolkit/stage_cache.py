@@ -1,0 +1,114 @@
+"""A directory of stage results keyed by fingerprint, which it never trusts blindly.
+
+Layout: ``<cache>/stages/<stage>/<fingerprint>/{manifest.json, files/...}``. The manifest
+is written last and lists every file with its SHA-256; an entry whose manifest is missing
+or unreadable, or whose files do not match it, is discarded and the stage runs again.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ci_toolkit.fingerprint import file_digest
+
+MANIFEST = "manifest.json"
+MANIFEST_VERSION = 1
+
+
+@dataclass(frozen=True)
+class CacheEntry:
+    stage: str
+    fingerprint: str
+    duration_s: float
+    data: dict[str, Any]
+    files: dict[str, Path]  # name in the entry -> path of the cached copy
+
+
+class StageCache:
+    def __init__(self, root: Path, *, warn: Any = print) -> None:
+        self.root = root
+        self._warn = warn
+
+    def _entry_dir(self, stage: str, fingerprint: str) -> Path:
+        return self.root / "stages" / stage / fingerprint
+
+    def load(self, stage: str, fingerprint: str) -> CacheEntry | None:
+        entry_dir = self._entry_dir(stage, fingerprint)
+        if not entry_dir.exists():
+            return None
+        problem = self._verify(entry_dir, stage, fingerprint)
+        if problem:
+            self._warn(f"The cached result of {stage} is unusable ({problem}); "
+                       "it was discarded and the stage runs again.")
+            shutil.rmtree(entry_dir, ignore_errors=True)
+            return None
+        manifest = json.loads((entry_dir / MANIFEST).read_text(encoding="utf-8"))
+        return CacheEntry(
+            stage=stage,
+            fingerprint=fingerprint,
+            duration_s=float(manifest["duration_s"]),
+            data=manifest["data"],
+            files={name: entry_dir / "files" / name for name in manifest["files"]},
+        )
+
+    @staticmethod
+    def _verify(entry_dir: Path, stage: str, fingerprint: str) -> str | None:
+        try:
+            manifest = json.loads((entry_dir / MANIFEST).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return "no readable manifest: the entry was never completed"
+        if (manifest.get("version") != MANIFEST_VERSION or manifest.get("stage") != stage
+                or manifest.get("fingerprint") != fingerprint):
+            return "the manifest does not describe this entry"
+        if not isinstance(manifest.get("files"), dict) or not isinstance(manifest.get("data"), dict):
+            return "the manifest is incomplete"
+        for name, expected in manifest["files"].items():
+            path = entry_dir / "files" / name
+            if not path.is_file():
+                return f"{name} is missing"
+            if file_digest(path) != expected:
+                return f"{name} does not match its checksum"
+        return None
+
+    def store(
+        self,
+        stage: str,
+        fingerprint: str,
+        *,
+        duration_s: float,
+        data: Mapping[str, Any],
+        files: Mapping[str, Path],
+    ) -> None:
+        """Store atomically: build the entry aside, then move it into place."""
+        final = self._entry_dir(stage, fingerprint)
+        final.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{fingerprint[:12]}-", dir=final.parent))
+        try:
+            checksums = {}
+            for name, source in files.items():
+                target = staging / "files" / name
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(source, target)
+                checksums[name] = file_digest(target)
+            manifest = {
+                "version": MANIFEST_VERSION,
+                "stage": stage,
+                "fingerprint": fingerprint,
+                "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                "duration_s": duration_s,
+                "data": dict(data),
+                "files": checksums,
+            }
+            (staging / MANIFEST).write_text(json.dumps(manifest, indent=1), encoding="utf-8")
+            shutil.rmtree(final, ignore_errors=True)
+            staging.rename(final)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise

@@ -1,0 +1,123 @@
+"""`ci-toolkit run` with real rasa on the example assistant and on broken copies."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests import project_changes
+from tests.integration.pipeline_runs import CliRun, ci_toolkit
+from tests.rasa_support import copy_example, trained_example_model
+
+pytestmark = [pytest.mark.rasa, pytest.mark.slow]
+
+
+def test_every_stage_passes_on_the_example(full_run: tuple[Path, CliRun]) -> None:
+    project, run = full_run
+    assert run.exit_code == 0, run.output[-3000:]
+    report = run.report
+    assert report["schema_version"] == 1
+    assert report["verdict"] == "passed"
+    assert [(s["name"], s["status"]) for s in report["stages"]] == [
+        ("validate", "passed"), ("train", "passed"), ("test_core", "passed"),
+        ("test_nlu", "passed"), ("cross_validate", "passed")]
+    assert run.ran() == {"validate", "train", "test_core", "test_nlu", "cross_validate"}
+    assert all(s["duration_s"] > 0 for s in report["stages"])
+    # Every stage kept its own log.
+    for stage in report["stages"]:
+        assert Path(stage["log_file"]).is_file()
+
+
+def test_report_holds_every_task(full_run: tuple[Path, CliRun]) -> None:
+    project, run = full_run
+    report = run.report
+    assert Path(report["model"]["path"]).is_file()
+    assert report["model"]["source"] == "trained"
+
+    assert report["validation"]["errors"] == []
+    assert {f["code"] for f in report["validation"]["warnings"]} >= {"unused_intent"}
+
+    nlu = report["nlu"]
+    intents = nlu["intent_classification"]
+    assert {"greet", "order_drink", "faq"} <= set(intents["labels"])
+    assert 0 < intents["weighted_avg"]["f1_score"] <= 1
+    assert "DIETClassifier" in nlu["entity_extraction"]
+    assert {"drink", "size"} <= set(nlu["entity_extraction"]["DIETClassifier"]["labels"])
+    assert {"faq/wifi", "faq/opening_hours"} <= set(nlu["response_selection"]["labels"])
+
+    core = report["core"]
+    assert core["conversations"]["total"] == 6
+    assert core["story_prediction"]["labels"]
+
+    cross = report["cross_validation"]
+    assert cross["folds"] == 2
+    test_f1 = cross["intent_classification"]["test"]["f1_score"]
+    assert 0 < test_f1["mean"] <= 1 and test_f1["std"] >= 0
+    assert cross["intent_classification"]["pooled"]["labels"]
+    assert "DIETClassifier" in cross["entity_extraction"]
+
+    assert any(image.endswith("intent_confusion_matrix.png") for image in report["artifacts"]["images"])
+
+
+def test_rtt_view_keeps_existing_from_json_gates_working(full_run: tuple[Path, CliRun]) -> None:
+    import json
+
+    project, run = full_run
+    rtt = json.loads((project / "reports" / "report-rtt.json").read_text())
+    assert rtt == run.report["rtt"]
+    tasks = rtt["default"]["config.yml"]
+    assert set(tasks) == {"intent_classification", "entity_prediction", "response_selection",
+                          "story_prediction"}
+    assert 0 < tasks["intent_classification"]["accuracy"] <= 1
+    assert set(tasks["intent_classification"]["weighted_avg"]) == {"precision", "recall", "f1-score", "support"}
+
+
+def test_terminal_ends_with_the_stage_table(full_run: tuple[Path, CliRun]) -> None:
+    _, run = full_run
+    tail = run.output.strip().splitlines()[-8:]
+    assert tail[0].split()[:4] == ["stage", "status", "time", "result"]
+    assert any(line.startswith("cross-validate") and "intent F1" in line for line in tail)
+    assert tail[-1].startswith("verdict: PASSED")
+
+
+def test_broken_domain_fails_validation_and_skips_the_rest(tmp_path: Path) -> None:
+    project = copy_example(tmp_path / "bot")
+    project_changes.break_domain(project)
+    run = ci_toolkit(project, "--no-cache")
+    assert run.exit_code == 1
+    report = run.report
+    assert report["verdict"] == "failed"
+    assert run.stage("validate")["status"] == "failed"
+    assert run.stage("validate")["reason"] == "1 validation error"
+    [error] = report["validation"]["errors"]
+    assert error["code"] == "form_slot_missing" and error["file"] == "domain.yml"
+    assert run.stage("train") == {**run.stage("train"), "status": "skipped", "reason": "validate failed"}
+    assert any(line.startswith("validate") and "failed" in line for line in run.output.splitlines())
+
+
+def test_failing_test_story_is_reported_and_can_fail_the_run(tmp_path: Path) -> None:
+    project = copy_example(tmp_path / "bot")
+    project_changes.add_failing_test_story(project)
+    model = shutil.copy(trained_example_model(), tmp_path / "model.tar.gz")
+
+    run = ci_toolkit(project, "--model", str(model), "--test-type", "core", "--no-validate",
+                     "--fail-on-failed-stories")
+    assert run.exit_code == 1, run.output[-3000:]
+    report = run.report
+    assert report["model"]["source"] == "given"
+    assert run.stage("train")["status"] == "skipped"
+    failed = report["core"]["failed_stories"]
+    assert [s["name"] for s in failed] == ["greeting answered with the wrong response"]
+    assert failed[0]["failed_step"]["expected"] == "utter_goodbye"
+    assert failed[0]["failed_step"]["predicted"] == "utter_greet"
+    assert report["core"]["conversations"]["correct"] == 6
+    assert report["verdict"] == "failed"
+    assert [g["passed"] for g in report["gates"]] == [False]
+    assert "1 of 7 test stories failed" in run.output
+
+    # Without the gate the same result is reported but does not fail the run.
+    allowed = ci_toolkit(project, "--model", str(model), "--test-type", "core", "--no-validate")
+    assert allowed.exit_code == 0
+    assert allowed.report["core"]["failed_stories"][0]["name"] == failed[0]["name"]

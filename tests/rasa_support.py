@@ -1,0 +1,72 @@
+"""Shared access to the real rasa runtime and one trained model of the example assistant.
+
+Training costs about a minute, so the model of `examples/coffeebot` is trained once and kept
+in a cache keyed by the content of the files that can change it; every test that only needs
+*a* model reuses it.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import os
+import shutil
+import subprocess
+from functools import lru_cache
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE_DIR = REPO_ROOT / "examples" / "coffeebot"
+CACHE_ROOT = Path(os.environ.get("CI_TOOLKIT_TEST_CACHE", Path.home() / ".cache" / "ci-toolkit-tests"))
+RASA_ENV = {**os.environ, "RASA_TELEMETRY_ENABLED": "false"}
+
+
+@lru_cache(maxsize=1)
+def rasa_executable() -> str:
+    """The rasa CLI: $CI_TOOLKIT_RASA, else the environment made by scripts/setup-rasa.sh."""
+    configured = os.environ.get("CI_TOOLKIT_RASA")
+    if configured:
+        return configured
+    done = subprocess.run(
+        ["bash", str(REPO_ROOT / "scripts" / "setup-rasa.sh")],
+        check=True, capture_output=True, text=True,
+    )
+    return done.stdout.strip().splitlines()[-1]
+
+
+def copy_example(destination: Path) -> Path:
+    """A private copy of the example assistant that a test may change."""
+    shutil.copytree(EXAMPLE_DIR, destination,
+                    ignore=shutil.ignore_patterns("models", "results", "reports", ".rasa"))
+    return destination
+
+
+def _model_inputs_digest(project: Path) -> str:
+    digest = hashlib.sha256()
+    for path in sorted([project / "config.yml", project / "domain.yml",
+                        *sorted((project / "data").rglob("*.yml"))]):
+        digest.update(path.relative_to(project).as_posix().encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def trained_example_model() -> Path:
+    """A model trained from examples/coffeebot, trained at most once per content."""
+    models = CACHE_ROOT / "models"
+    models.mkdir(parents=True, exist_ok=True)
+    target = models / f"coffeebot-{_model_inputs_digest(EXAMPLE_DIR)}.tar.gz"
+    with (models / ".lock").open("w") as lock:
+        # Several test processes may ask at once; only one trains.
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not target.exists():
+            workdir = CACHE_ROOT / "train-work"
+            shutil.rmtree(workdir, ignore_errors=True)
+            project = copy_example(workdir)
+            subprocess.run(
+                [rasa_executable(), "train", "--config", "config.yml", "--domain", "domain.yml",
+                 "--data", "data", "--out", "models", "--fixed-model-name", "model"],
+                cwd=project, env=RASA_ENV, check=True, capture_output=True,
+            )
+            shutil.move(str(project / "models" / "model.tar.gz"), target)
+            shutil.rmtree(workdir, ignore_errors=True)
+    return target

@@ -1,0 +1,57 @@
+"""Parsing of real rasa result files (tests/fixtures/rasa, produced by rasa 3.6.21)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ci_toolkit.errors import ToolkitError
+from ci_toolkit.rasa import reports
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "rasa"
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "coffeebot"
+
+
+def test_story_report_and_failed_stories_from_a_run_with_failures() -> None:
+    core = reports.parse_core_results(FIXTURES / "core-failed-stories", project_root=EXAMPLE)
+
+    assert core["conversations"] == {"accuracy": pytest.approx(4 / 6), "correct": 4, "total": 6,
+                                     "with_warnings": 0}
+    story = core["story_prediction"]
+    assert story["accuracy"] == pytest.approx(0.8333, abs=1e-4)
+    assert story["weighted_avg"]["f1_score"] == pytest.approx(0.8708, abs=1e-4)
+    assert "action_place_order" in story["labels"]
+    assert "conversation_accuracy" not in story["labels"]
+
+    failed = core["failed_stories"]
+    assert [s["name"] for s in failed] == [
+        "order a drink in one go and confirm", "order a drink step by step, then cancel"]
+    first = failed[0]
+    assert first["file"] == "tests/test_stories.yml"
+    assert first["failed_step"] == {"index": 12, "kind": "action", "expected": "action_place_order",
+                                    "predicted": "action_default_fallback", "text": None}
+    # The line of the story in the example's test file, for an annotation on the diff.
+    lines = (EXAMPLE / "tests" / "test_stories.yml").read_text().splitlines()
+    assert "order a drink in one go and confirm" in lines[first["line"] - 1]
+
+
+def test_ted_entity_report_in_core_results_is_not_an_nlu_extractor() -> None:
+    assert reports.entity_reports(FIXTURES / "core-failed-stories") == {}
+
+
+def test_empty_report_means_not_evaluated() -> None:
+    assert reports.classification_from_raw({}) is None
+
+
+def test_unreadable_result_file_is_an_error_not_a_silent_skip(tmp_path: Path) -> None:
+    (tmp_path / "intent_report.json").write_text("{not json")
+    with pytest.raises(ToolkitError, match="intent_report.json"):
+        reports.parse_nlu_results(tmp_path)
+
+
+def test_missing_files_give_none(tmp_path: Path) -> None:
+    assert reports.parse_nlu_results(tmp_path) == {
+        "intent_classification": None, "entity_extraction": {}, "response_selection": None}
+    core = reports.parse_core_results(tmp_path, project_root=tmp_path)
+    assert core == {"story_prediction": None, "conversations": None, "failed_stories": []}

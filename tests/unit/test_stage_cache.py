@@ -1,0 +1,49 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from ci_toolkit.stage_cache import StageCache
+
+
+@pytest.fixture
+def cache(tmp_path: Path) -> tuple[StageCache, list[str]]:
+    warnings: list[str] = []
+    return StageCache(tmp_path / "cache", warn=warnings.append), warnings
+
+
+def _store(cache: StageCache, tmp_path: Path) -> Path:
+    source = tmp_path / "intent_report.json"
+    source.write_text('{"accuracy": 1.0}')
+    cache.store("test_nlu", "abc", duration_s=12.5, data={"nlu": {"x": 1}},
+                files={"nlu/intent_report.json": source})
+    return tmp_path / "cache" / "stages" / "test_nlu" / "abc"
+
+
+def test_round_trip(cache, tmp_path: Path) -> None:
+    store, warnings = cache
+    _store(store, tmp_path)
+    entry = store.load("test_nlu", "abc")
+    assert entry is not None and entry.duration_s == 12.5 and entry.data == {"nlu": {"x": 1}}
+    assert entry.files["nlu/intent_report.json"].read_text() == '{"accuracy": 1.0}'
+    assert store.load("test_nlu", "other") is None
+    assert warnings == []
+
+
+@pytest.mark.parametrize("damage, reason", [
+    (lambda e: (e / "manifest.json").unlink(), "never completed"),
+    (lambda e: (e / "manifest.json").write_text("{"), "never completed"),
+    (lambda e: (e / "files" / "nlu" / "intent_report.json").write_text("{}"), "checksum"),
+    (lambda e: (e / "files" / "nlu" / "intent_report.json").unlink(), "is missing"),
+    (lambda e: (e / "manifest.json").write_text(json.dumps(
+        {**json.loads((e / "manifest.json").read_text()), "fingerprint": "xyz"})), "does not describe"),
+])
+def test_damaged_entries_are_discarded_never_trusted(cache, tmp_path: Path, damage, reason: str) -> None:
+    store, warnings = cache
+    entry_dir = _store(store, tmp_path)
+    damage(entry_dir)
+    assert store.load("test_nlu", "abc") is None
+    assert not entry_dir.exists()
+    assert len(warnings) == 1 and reason in warnings[0] and "test_nlu" in warnings[0]
