@@ -72,7 +72,7 @@ def render_table(report: Mapping[str, Any], *, report_path: str | None = None) -
     widths = [max(len(row[i]) for row in rows) for i in range(3)]
     lines = [f"{a:<{widths[0]}}  {b:<{widths[1]}}  {c:>{widths[2]}}  {d}".rstrip()
              for a, b, c, d in rows]
-    lines.insert(1, "-" * max(len(line) for line in lines))
+    lines.insert(1, "-" * min(100, max(len(line) for line in lines)))
     verdict = report["verdict"].upper()
     tail = f"verdict: {verdict} in {_duration(report['run']['duration_s'])}"
     failed_gates = [g for g in report.get("gates", []) if not g.get("passed")]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -31,8 +32,14 @@ def test_every_stage_passes_on_the_example(full_run: tuple[Path, CliRun]) -> Non
 
 
 def test_report_holds_every_task(full_run: tuple[Path, CliRun]) -> None:
+    import jsonschema
+
+    from ci_toolkit.resources import package_template_dir
+
     project, run = full_run
     report = run.report
+    schema = json.loads((package_template_dir().parent / "schemas" / "report.schema.json").read_text())
+    jsonschema.validate(report, schema)
     assert Path(report["model"]["path"]).is_file()
     assert report["model"]["source"] == "trained"
 
@@ -62,8 +69,6 @@ def test_report_holds_every_task(full_run: tuple[Path, CliRun]) -> None:
 
 
 def test_rtt_view_keeps_existing_from_json_gates_working(full_run: tuple[Path, CliRun]) -> None:
-    import json
-
     project, run = full_run
     rtt = json.loads((project / "reports" / "report-rtt.json").read_text())
     assert rtt == run.report["rtt"]

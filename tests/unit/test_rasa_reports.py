@@ -55,3 +55,31 @@ def test_missing_files_give_none(tmp_path: Path) -> None:
         "intent_classification": None, "entity_extraction": {}, "response_selection": None}
     core = reports.parse_core_results(tmp_path, project_root=tmp_path)
     assert core == {"story_prediction": None, "conversations": None, "failed_stories": []}
+
+
+def test_nlu_reports_intents_entities_and_responses() -> None:
+    nlu = reports.parse_nlu_results(FIXTURES / "nlu")
+    intents = nlu["intent_classification"]
+    assert intents["accuracy"] == 1.0
+    assert intents["weighted_avg"] == {"precision": 1.0, "recall": 1.0, "f1_score": 1.0, "support": 105}
+    assert intents["labels"]["greet"]["confused_with"] == {}
+    assert set(nlu["entity_extraction"]) == {"DIETClassifier"}
+    assert {"drink", "size"} <= set(nlu["entity_extraction"]["DIETClassifier"]["labels"])
+    assert {"faq/wifi", "faq/opening_hours", "faq/plant_milk"} == set(nlu["response_selection"]["labels"])
+    assert [p.name for p in reports.images(FIXTURES / "nlu")] == ["intent_confusion_matrix.png"]
+
+
+def test_cross_validation_pooled_reports_and_fold_statistics() -> None:
+    folder = FIXTURES / "cross-validation"
+    cross = reports.parse_cross_validation(folder, log_text=(folder / "log.txt").read_text(), folds=3)
+    assert cross["folds"] == 3
+    intents = cross["intent_classification"]
+    assert intents["train"]["accuracy"] == {"mean": 0.995, "std": 0.007}
+    assert intents["test"] == {"accuracy": {"mean": 0.667, "std": 0.036},
+                               "f1_score": {"mean": 0.648, "std": 0.036},
+                               "precision": {"mean": 0.701, "std": 0.021}}
+    assert intents["pooled"]["labels"]["greet"]["support"] > 0
+    diet = cross["entity_extraction"]["DIETClassifier"]
+    assert diet["test"]["f1_score"] == {"mean": 0.839, "std": 0.066}
+    assert diet["train"]["precision"] == {"mean": 0.99, "std": 0.015}
+    assert cross["response_selection"]["test"]["accuracy"] == {"mean": 0.833, "std": 0.136}

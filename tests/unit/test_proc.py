@@ -1,0 +1,51 @@
+"""The process runner with real child processes (the Python running the tests)."""
+
+from __future__ import annotations
+
+import io
+import sys
+from pathlib import Path
+
+import pytest
+
+from ci_toolkit import proc
+from ci_toolkit.errors import ToolkitError
+
+CHILD = r"""
+import sys, time
+print("\x1b[92mgreen on stdout\x1b[0m", flush=True)
+print("on stderr", file=sys.stderr, flush=True)
+for i in range(200):
+    sys.stderr.write(f"\rEpochs: {i // 2}%|###| {i}/200 [00:00<00:00]")
+sys.stderr.write("\rEpochs: 100%|###| 200/200 [00:00<00:00]\n")
+sys.exit(3)
+"""
+
+
+def test_streams_captures_logs_and_keeps_the_exit_code(tmp_path: Path) -> None:
+    screen = io.StringIO()
+    done = proc.run([sys.executable, "-c", CHILD], label="demo", console=proc.Console(screen),
+                    log_file=tmp_path / "logs" / "demo.log")
+    assert done.returncode == 3
+    assert done.stdout == "green on stdout\n"  # ANSI colours stripped for parsing
+    assert "on stderr" in done.stderr
+    shown = screen.getvalue().splitlines()
+    assert any(line.startswith("[demo 00:00] ") and "green on stdout" in line for line in shown)
+    # 200 progress redraws become a handful of lines, and the final state is kept.
+    progress = [line for line in shown if line.startswith("[demo 00:00] Epochs")]
+    assert 1 <= len(progress) <= 3 and "100%" in progress[-1]
+    log = (tmp_path / "logs" / "demo.log").read_text()
+    assert log.startswith("$ ") and "green on stdout" in log and log.rstrip().endswith("# exit code 3")
+
+
+def test_missing_program_is_a_clear_error() -> None:
+    with pytest.raises(ToolkitError, match="does not exist or is not executable. Fix it"):
+        proc.find_executable("/no/such/rasa", hint="Fix it.")
+    with pytest.raises(ToolkitError, match="was not found on PATH"):
+        proc.find_executable("no-such-program-xyz", hint="Fix it.")
+
+
+def test_timeout_stops_the_child() -> None:
+    with pytest.raises(ToolkitError, match="ran longer than 1 s"):
+        proc.run([sys.executable, "-c", "import time; time.sleep(30)"], label="slow",
+                 console=proc.Console(io.StringIO()), timeout_s=1)
