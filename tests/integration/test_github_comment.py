@@ -1,0 +1,229 @@
+"""`ci-toolkit summary` against a local server that plays GitHub's REST API.
+
+The real CLI runs in a subprocess, as in a workflow step, with the environment the Actions
+runner sets. PyGithub is pointed at the fake through GITHUB_API_URL (its base_url).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.fakes.github_server import BOT, FakeGitHub, running_fake_github
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+REPORTS = REPO_ROOT / "tests" / "fixtures" / "reports"
+TOKEN = "ghp_FAKE0123456789tokenNeverShown"
+APP_TOKEN = "ghs_FAKEinstallation0123456789xyz"
+ME = {"login": "coffee-ci", "id": 501, "type": "User"}
+ALICE = {"login": "alice", "id": 2, "type": "User"}
+MARKER = "<!-- ci-toolkit:summary:coffeebot -->"
+
+
+@dataclass
+class Run:
+    returncode: int
+    stdout: str
+    stderr: str
+    workdir: Path
+
+    def files_text(self) -> str:
+        return "\n".join(path.read_text(encoding="utf-8", errors="replace")
+                         for path in sorted(self.workdir.rglob("*")) if path.is_file())
+
+    def outputs(self) -> str:
+        return (self.workdir / "github_output").read_text(encoding="utf-8")
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeGitHub]:
+    state = FakeGitHub(tokens={TOKEN: ME, APP_TOKEN: None})
+    with running_fake_github(state):
+        yield state
+
+
+def run_summary(workdir: Path, fake: FakeGitHub | None, *args: str, token: str | None = TOKEN,
+                event: str = "pull_request", api_url: str | None = None,
+                report_name: str = "coffeebot") -> Run:
+    workdir.mkdir(parents=True, exist_ok=True)
+    report = workdir / "reports" / "report.json"
+    report.parent.mkdir(exist_ok=True)
+    report.write_text((REPORTS / f"{report_name}.json").read_text(encoding="utf-8"),
+                      encoding="utf-8")
+    event_path = workdir / "event.json"
+    event_path.write_text(json.dumps({"action": "synchronize", "number": 7,
+                                      "pull_request": {"number": 7, "head": {"sha": "abc"}}}))
+    env = {key: value for key, value in os.environ.items()
+           if not key.startswith(("GITHUB_", "CI_TOOLKIT_", "RUNNER_"))}
+    env.update({
+        "GITHUB_ACTIONS": "true",
+        "GITHUB_REPOSITORY": "octo-org/coffee-assistant",
+        "GITHUB_EVENT_NAME": event,
+        "GITHUB_EVENT_PATH": str(event_path),
+        "GITHUB_OUTPUT": str(workdir / "github_output"),
+        "GITHUB_STEP_SUMMARY": str(workdir / "step_summary.md"),
+        "GITHUB_WORKSPACE": str(REPO_ROOT),
+        "GITHUB_API_URL": api_url or (fake.base_url if fake else "http://127.0.0.1:9"),
+        "PYTHONPATH": str(REPO_ROOT),
+    })
+    if token:
+        env["GITHUB_TOKEN"] = token
+    done = subprocess.run(
+        [sys.executable, "-m", "ci_toolkit.cli", "summary", str(report), *args],
+        cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=120,
+    )
+    return Run(done.returncode, done.stdout, done.stderr, workdir)
+
+
+def assert_token_never_shown(run: Run, token: str = TOKEN) -> None:
+    # The one line that must carry it is the mask command itself: the runner consumes it.
+    stdout_lines = [line for line in run.stdout.splitlines() if token in line]
+    assert stdout_lines == [f"::add-mask::{token}"]
+    assert token not in run.stderr
+    assert token not in run.files_text()
+
+
+def our_comments(fake: FakeGitHub) -> list[dict]:
+    return [c for c in fake.comments.values() if MARKER in c["body"]]
+
+
+def test_first_run_posts_and_second_run_patches_in_place(tmp_path: Path, fake: FakeGitHub) -> None:
+    first = run_summary(tmp_path / "one", fake)
+    assert first.returncode == 0, first.stderr
+    summary_md = (tmp_path / "one" / "reports" / "summary.md").read_text(encoding="utf-8")
+    assert [(r.method, r.path) for r in fake.requests] == [
+        ("GET", "/repos/octo-org/coffee-assistant/issues/7/comments"),
+        ("POST", "/repos/octo-org/coffee-assistant/issues/7/comments"),
+    ]
+    posted = fake.calls("POST")[0]
+    assert posted.body == {"body": summary_md}
+    assert posted.headers["Content-Type"].startswith("application/json")
+    assert fake.calls("GET")[0].query["per_page"] == ["100"]
+    assert summary_md.startswith(MARKER + "\n")
+    assert "PR comment created" in first.stderr
+
+    fake.requests.clear()
+    second = run_summary(tmp_path / "two", fake)
+    assert second.returncode == 0, second.stderr
+    assert [r.method for r in fake.requests] == ["GET", "GET", "PATCH"]
+    assert fake.requests[1].path == "/user"
+    comment_id = our_comments(fake)[0]["id"]
+    patched = fake.calls("PATCH")[0].path
+    assert patched == f"/repos/octo-org/coffee-assistant/issues/comments/{comment_id}"
+    assert not fake.calls("POST")
+    assert len(fake.comments) == 1
+    assert "PR comment updated" in second.stderr
+    for run in (first, second):
+        assert all(r.headers["Authorization"] == f"token {TOKEN}" for r in fake.requests)
+        assert_token_never_shown(run)
+
+
+def test_comments_of_others_are_never_touched(tmp_path: Path, fake: FakeGitHub) -> None:
+    plain = fake.add_comment(7, "Looks good, but check the latte intent.", ALICE)
+    quoted = fake.add_comment(7, f"> {MARKER}\n> quoting the bot", ALICE)
+    before = {c["id"]: dict(c) for c in (plain, quoted)}
+    for attempt in ("one", "two"):
+        run = run_summary(tmp_path / attempt, fake)
+        assert run.returncode == 0, run.stderr
+    # Alice's comments, with or without the marker, were neither edited nor targeted.
+    assert {c["id"]: c for c in (plain, quoted)} == before
+    patched = [r.path for r in fake.calls("PATCH")]
+    assert all(str(plain["id"]) not in path and str(quoted["id"]) not in path for path in patched)
+    ours = [c for c in our_comments(fake) if c["user"]["login"] == ME["login"]]
+    assert len(ours) == 1 and len(fake.calls("POST")) == 1 and len(patched) == 1
+
+
+def test_actions_token_without_user_endpoint_updates_the_bot_comment(tmp_path: Path,
+                                                                    fake: FakeGitHub) -> None:
+    fake.add_comment(7, f"{MARKER}\nhand-made by a person", ALICE)
+    first = run_summary(tmp_path / "one", fake, token=APP_TOKEN)
+    second = run_summary(tmp_path / "two", fake, token=APP_TOKEN)
+    assert first.returncode == second.returncode == 0
+    user_calls = [r for r in fake.requests if r.path == "/user"]
+    assert user_calls and all(r.status == 403 for r in user_calls)
+    bot_comments = [c for c in fake.comments.values() if c["user"]["login"] == BOT["login"]]
+    assert len(bot_comments) == 1 and len(fake.calls("POST")) == 1
+    assert len(fake.calls("PATCH")) == 1
+    assert fake.calls("PATCH")[0].path.endswith(f"/issues/comments/{bot_comments[0]['id']}")
+    assert_token_never_shown(second, APP_TOKEN)
+
+
+@pytest.mark.parametrize(("fault", "status", "expected"), [
+    (("POST", r".*/issues/7/comments"), 403, "403: Resource not accessible by integration"),
+    (("GET", r".*/issues/7/comments"), 500, "GitHub answered 500"),
+    (("GET", r".*/issues/7/comments"), 502, "GitHub answered 502"),
+])
+def test_refusals_and_server_errors_are_warnings(tmp_path: Path, fake: FakeGitHub,
+                                                 fault: tuple[str, str], status: int,
+                                                 expected: str) -> None:
+    fake.faults[fault] = (status, "Resource not accessible by integration" if status == 403
+                          else "Server Error")
+    run = run_summary(tmp_path, fake)
+    assert run.returncode == 0, run.stderr
+    assert "warning: the PR comment was not posted: " in run.stderr
+    assert expected in run.stderr
+    assert "::warning title=ci-toolkit summary::the PR comment was not posted" in run.stdout
+    # Nothing is lost: summary file, job summary and outputs are all there.
+    assert (tmp_path / "reports" / "summary.md").read_text(encoding="utf-8").startswith(MARKER)
+    assert (tmp_path / "step_summary.md").read_text(encoding="utf-8").startswith(MARKER)
+    assert "verdict=passed" in run.outputs()
+    assert not fake.comments
+    if status >= 500:  # reads are retried, then given up
+        assert len(fake.calls("GET")) == 3
+    assert_token_never_shown(run)
+
+
+def test_unreachable_api_is_a_warning(tmp_path: Path) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed_port = probe.getsockname()[1]
+    run = run_summary(tmp_path, None, api_url=f"http://127.0.0.1:{closed_port}")
+    assert run.returncode == 0, run.stderr
+    assert f"could not reach the GitHub API at http://127.0.0.1:{closed_port}" in run.stderr
+    assert_token_never_shown(run)
+
+
+def test_missing_token_is_a_warning_with_the_fix(tmp_path: Path, fake: FakeGitHub) -> None:
+    run = run_summary(tmp_path, fake, token=None)
+    assert run.returncode == 0
+    assert "GITHUB_TOKEN is not set" in run.stderr and "pull-requests: write" in run.stderr
+    assert not fake.requests
+
+
+def test_push_event_writes_step_summary_and_outputs_only(tmp_path: Path, fake: FakeGitHub) -> None:
+    run = run_summary(tmp_path, fake, event="push")
+    assert run.returncode == 0, run.stderr
+    assert not fake.requests
+    assert (tmp_path / "step_summary.md").read_text(encoding="utf-8").startswith(MARKER)
+    outputs = run.outputs()
+    assert "verdict=passed" in outputs and "summary_path=" in outputs
+    assert_token_never_shown(run)
+
+
+def test_failed_gate_still_comments_then_exits_1(tmp_path: Path, fake: FakeGitHub) -> None:
+    run = run_summary(tmp_path, fake, "--fail-on-failed-stories",
+                      report_name="coffeebot-failed-story")
+    assert run.returncode == 1
+    assert "error: 1 quality gate failed" in run.stderr
+    assert "test story failed" in run.stderr or "test stories failed" in run.stderr
+    assert len(fake.calls("POST")) == 1
+    assert "❌ Failed" in fake.calls("POST")[0].body["body"]
+    assert "verdict=failed" in run.outputs()
+    assert_token_never_shown(run)
+
+
+def test_enterprise_server_api_prefix_is_honoured(tmp_path: Path) -> None:
+    state = FakeGitHub(tokens={TOKEN: ME}, prefix="/api/v3")
+    with running_fake_github(state):
+        run = run_summary(tmp_path, state)
+    assert run.returncode == 0, run.stderr
+    assert [r.method for r in state.requests] == ["GET", "POST"]
+    assert len(state.comments) == 1
