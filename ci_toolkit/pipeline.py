@@ -12,11 +12,13 @@ import shutil
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ci_toolkit import fingerprint, stages
 from ci_toolkit.errors import UsageError
+from ci_toolkit.gha import ActionsRuntime
 from ci_toolkit.proc import Console
 from ci_toolkit.project import RasaProject, load_project
 from ci_toolkit.rasa import runner
@@ -84,10 +86,19 @@ def _model_kind(model_name: str, settings: PipelineSettings, trained: bool) -> s
 
 class Pipeline:
     def __init__(self, settings: PipelineSettings, *, console: Console,
-                 environ: Mapping[str, str] | None = None) -> None:
+                 environ: Mapping[str, str] | None = None,
+                 actions: ActionsRuntime | None = None) -> None:
         self.settings = settings
         self.console = console
         self.environ = dict(os.environ if environ is None else environ)
+        self.actions = actions
+
+    def _log_group(self, stage: str) -> AbstractContextManager[None]:
+        # Collapsible groups cannot interleave, so only a one-at-a-time run gets them; with
+        # --jobs > 1 the `[stage mm:ss]` prefixes keep the log readable.
+        if self.actions is not None and self.settings.jobs == 1:
+            return self.actions.group(f"{stage} (rasa output)")
+        return nullcontext()
 
     def prepare(self) -> tuple[PipelineRun, StageContext, Path | None]:
         s = self.settings
@@ -159,7 +170,8 @@ class Pipeline:
                 entry = cache.load(stage, key)
                 if entry is not None:
                     return self._restore(stage, entry, ctx)
-            result = actions[stage]()
+            with self._log_group(stage):
+                result = actions[stage]()
             result.fingerprint = key
             if key and cache is not None and result.status == PASSED:
                 cache.store(stage, key, duration_s=result.duration_s, data=result.data,

@@ -157,7 +157,8 @@ def execute(settings: Any, *, gates: Any = None, baseline: Any = None) -> int:
 
     console = Console()
     actions = ActionsRuntime()
-    run = Pipeline(settings, console=console).execute()
+    run = Pipeline(settings, console=console,
+                   actions=actions if actions.active else None).execute()
     report = build_report(run, environ=os.environ)
     if gates is not None and gates.configured:
         from ci_toolkit.gates import evaluate_gates
@@ -169,7 +170,7 @@ def execute(settings: Any, *, gates: Any = None, baseline: Any = None) -> int:
     path = write_report(report, settings.reports_root)
     click.echo(render_table(report, report_path=os.path.relpath(path)))
     if actions.active:
-        _emit_annotations(report, actions)
+        # Annotations come from `ci-toolkit summary`, which every workflow runs next.
         model = report.get("model") or {}
         actions.set_outputs({
             "report": json.dumps(report["rtt"], separators=(",", ":")),
@@ -179,14 +180,6 @@ def execute(settings: Any, *, gates: Any = None, baseline: Any = None) -> int:
             "verdict": report["verdict"],
         })
     return EXIT_OK if report["verdict"] == "passed" else EXIT_FAILED
-
-
-def _emit_annotations(report: dict[str, Any], actions: Any) -> None:
-    try:
-        from ci_toolkit.github import emit_annotations
-    except ImportError:  # pragma: no cover - github.py ships with the package
-        return
-    emit_annotations(report, actions)
 
 
 def _gate_options(function: Any) -> Any:
