@@ -143,13 +143,17 @@ def startup_times(repeats: int = 15) -> list[float]:
 
 
 def summary_times(repeats: int = 20) -> list[float]:
-    from ci_toolkit.summary import render_summary  # the package's own entry point
+    """Build and render the PR comment of a 300-intent report against its baseline."""
+    from ci_toolkit.summary import build_summary
+    from ci_toolkit.summary_render import render_markdown
 
-    report = json.loads((REPO / "tests" / "fixtures" / "reports" / "coffeebot-300-intents.json").read_text())
+    inputs = REPO / "tests" / "fixtures" / "summary" / "inputs"
+    report = json.loads((inputs / "300-intents.json").read_text())
+    baseline = json.loads((inputs / "300-intents-baseline.json").read_text())
     times = []
     for _ in range(repeats):
         started = time.perf_counter()
-        render_summary(report, baseline=None)
+        render_markdown(build_summary(report, baseline))
         times.append(time.perf_counter() - started)
     return times
 

@@ -55,7 +55,8 @@ def rasa_environment(base: Mapping[str, str], *, rasa_cache: Path | None) -> dic
     # Matplotlib (rasa's plots) wants a writable config dir; $HOME may be read-only in CI.
     env.setdefault("MPLCONFIGDIR", str(Path(os.environ.get("TMPDIR", "/tmp")) / "ci-toolkit-mpl"))
     if rasa_cache is not None:
-        env["RASA_CACHE_DIRECTORY"] = str(rasa_cache)
+        # Absolute: rasa resolves it against its own working directory, the project.
+        env["RASA_CACHE_DIRECTORY"] = str(rasa_cache.resolve())
     return env
 
 
@@ -84,6 +85,13 @@ def _rel(project: RasaProject, path: Path) -> str:
     """Paths inside the project are passed relative to it (rasa runs there); that keeps
     the story file names in failed_test_stories.yml short and repository-relative."""
     return project.relative(path)
+
+
+def _absolute(path: Path) -> str:
+    # Outputs and models live outside the project as often as inside; rasa runs in the
+    # project directory, so a relative path would point somewhere else (and rasa would
+    # silently fall back to its default models/ directory).
+    return str(Path(path).resolve())
 
 
 def _data_args(project: RasaProject) -> list[str]:
@@ -128,7 +136,7 @@ def train_argv(
     else:
         # The pipeline validates in its own stage; validating again would double the time.
         argv = ["train", *config, *domain, "--data", *_data_args(project), "--skip-validation"]
-    argv += ["--out", str(out)]
+    argv += ["--out", _absolute(out)]
     if fixed_model_name:
         argv += ["--fixed-model-name", fixed_model_name]
     if finetune is not None:
@@ -141,17 +149,17 @@ def train_argv(
 def test_core_argv(project: RasaProject, *, model: Path, out: Path, extra: Sequence[str]) -> list[str]:
     if project.tests is None:
         raise UsageError("No test stories to run. Add tests/test_stories.yml or pass --tests.")
-    return ["test", "core", "--model", str(model), "--stories", _rel(project, project.tests),
-            "--out", str(out), *extra]
+    return ["test", "core", "--model", _absolute(model), "--stories", _rel(project, project.tests),
+            "--out", _absolute(out), *extra]
 
 
 def test_nlu_argv(project: RasaProject, *, model: Path, out: Path, extra: Sequence[str]) -> list[str]:
-    return ["test", "nlu", "--model", str(model), "--nlu", _single_data(project, command="test nlu"),
-            "--out", str(out), "--domain", _rel(project, project.domain), *extra]
+    return ["test", "nlu", "--model", _absolute(model), "--nlu", _single_data(project, command="test nlu"),
+            "--out", _absolute(out), "--domain", _rel(project, project.domain), *extra]
 
 
 def cross_validate_argv(project: RasaProject, *, folds: int, out: Path, extra: Sequence[str]) -> list[str]:
     return ["test", "nlu", "--cross-validation", "--folds", str(folds),
             "--config", _rel(project, project.config),
             "--nlu", _single_data(project, command="test nlu --cross-validation"),
-            "--domain", _rel(project, project.domain), "--out", str(out), *extra]
+            "--domain", _rel(project, project.domain), "--out", _absolute(out), *extra]
