@@ -20,6 +20,9 @@ from ci_toolkit.fingerprint import file_digest
 
 MANIFEST = "manifest.json"
 MANIFEST_VERSION = 1
+# Entries kept per stage: enough to switch between a few branches without recomputing,
+# few enough that a CI cache (actions/cache) does not grow run after run.
+KEEP_PER_STAGE = 3
 
 
 @dataclass(frozen=True)
@@ -50,6 +53,7 @@ class StageCache:
             shutil.rmtree(entry_dir, ignore_errors=True)
             return None
         manifest = json.loads((entry_dir / MANIFEST).read_text(encoding="utf-8"))
+        entry_dir.touch()  # recently used entries survive pruning
         return CacheEntry(
             stage=stage,
             fingerprint=fingerprint,
@@ -112,3 +116,12 @@ class StageCache:
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise
+        self.prune(stage)
+
+    def prune(self, stage: str, keep: int = KEEP_PER_STAGE) -> None:
+        """Drop all but the ``keep`` most recently used entries of a stage."""
+        stage_dir = self.root / "stages" / stage
+        entries = sorted((p for p in stage_dir.iterdir() if p.is_dir()),
+                         key=lambda p: p.stat().st_mtime, reverse=True)
+        for stale in entries[keep:]:
+            shutil.rmtree(stale, ignore_errors=True)

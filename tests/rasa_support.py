@@ -37,7 +37,7 @@ def rasa_executable() -> str:
 def copy_example(destination: Path) -> Path:
     """A private copy of the example assistant that a test may change."""
     shutil.copytree(EXAMPLE_DIR, destination,
-                    ignore=shutil.ignore_patterns("models", "results", "reports", ".rasa"))
+                    ignore=shutil.ignore_patterns("models", "results", "reports", ".rasa", ".ci-toolkit"))
     return destination
 
 

@@ -47,3 +47,18 @@ def test_damaged_entries_are_discarded_never_trusted(cache, tmp_path: Path, dama
     assert store.load("test_nlu", "abc") is None
     assert not entry_dir.exists()
     assert len(warnings) == 1 and reason in warnings[0] and "test_nlu" in warnings[0]
+
+
+def test_only_the_most_recently_used_entries_are_kept(cache, tmp_path: Path) -> None:
+    import os
+
+    store, _ = cache
+    source = tmp_path / "log"
+    source.write_text("x")
+    stage_dir = tmp_path / "cache" / "stages" / "validate"
+    for index in range(3):
+        store.store("validate", f"fp{index}", duration_s=1, data={}, files={"validate.log": source})
+        os.utime(stage_dir / f"fp{index}", (index, index))  # fp0 oldest
+    store.load("validate", "fp0")  # used again: survives the next pruning
+    store.store("validate", "fp3", duration_s=1, data={}, files={"validate.log": source})
+    assert sorted(p.name for p in stage_dir.iterdir()) == ["fp0", "fp2", "fp3"]
