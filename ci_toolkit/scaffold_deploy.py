@@ -74,9 +74,9 @@ def deploy_context(options: ScaffoldOptions) -> dict[str, object]:
             # The release keeps the passwords and tokens it was installed with.
             env.append(("CI_TOOLKIT_HELM_REUSE_VALUES", _yaml("true")))
         if options.has_actions:
-            env += [("CI_TOOLKIT_DOCKER_IMAGE_NAME",
+            env += [("CI_TOOLKIT_DEPLOY_IMAGE_NAME",
                      "${{ needs.action-server.outputs.docker_image_name }}"),
-                    ("CI_TOOLKIT_DOCKER_IMAGE_TAG",
+                    ("CI_TOOLKIT_DEPLOY_IMAGE_TAG",
                      "${{ needs.action-server.outputs.docker_image_tag }}")]
         settings.append(("KUBE_CONFIG", "a kubeconfig for the cluster (or use your cloud's "
                          "login action)"))

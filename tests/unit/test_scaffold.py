@@ -254,7 +254,7 @@ def test_deploying_to_rasa_x_with_the_rasa_x_chart(bot: Path,
     assert env["CI_TOOLKIT_HELM_CHART"] == "rasa-x/rasa-x"
     assert env["CI_TOOLKIT_HELM_IMAGE_KEYS"] == "rasa-x"
     assert env["CI_TOOLKIT_HELM_NAMESPACE"] == "bots"
-    assert env["CI_TOOLKIT_DOCKER_IMAGE_TAG"] == (
+    assert env["CI_TOOLKIT_DEPLOY_IMAGE_TAG"] == (
         "${{ needs.action-server.outputs.docker_image_tag }}")
     assert env["CI_TOOLKIT_SMOKE_TESTS"] == "tests/smoke.yml"  # the example has one
     runs = [step.get("run", "") for step in deploy["steps"]]
