@@ -23,7 +23,7 @@ from ci_toolkit.proc import Console
 from ci_toolkit.project import RasaProject, load_project
 from ci_toolkit.rasa import runner
 from ci_toolkit.settings import STAGE_NAMES, PipelineSettings
-from ci_toolkit.stage_cache import StageCache
+from ci_toolkit.stage_cache import CacheEntry, StageCache
 from ci_toolkit.stages import FAILED, PASSED, SKIPPED, StageContext, StageResult
 
 NEEDS = {
@@ -147,7 +147,9 @@ class Pipeline:
                     return f"{need} failed"
                 if need == "train" and result is not None and result.status == SKIPPED \
                         and model_path() is None:
-                    return "no model: training is disabled and no --model was given"
+                    if skips["train"]:
+                        return "no model: training is disabled and no --model was given"
+                    return f"train did not run ({result.reason})"
             if stage == "test_core" and model_kind() == "nlu":
                 return "the model is NLU-only"
             if stage == "test_nlu" and model_kind() == "core":
@@ -206,10 +208,8 @@ class Pipeline:
         run.finished_at = time.time()
         return run
 
-    def _restore(self, stage: str, entry: object, ctx: StageContext) -> StageResult:
-        from ci_toolkit.stage_cache import CacheEntry
-
-        assert isinstance(entry, CacheEntry)
+    def _restore(self, stage: str, entry: CacheEntry, ctx: StageContext) -> StageResult:
+        """Put a cached stage's files back where the stage would have written them."""
         data = dict(entry.data)
         for name, cached in entry.files.items():
             top, _, rest = name.partition("/")

@@ -122,6 +122,7 @@ def test_validation_errors_skip_everything_after(stand_in) -> None:
     assert _statuses(result) == {"validate": "failed", "train": "skipped", "test_core": "skipped",
                                  "test_nlu": "skipped", "cross_validate": "skipped"}
     assert result.results["train"].reason == "validate failed"
+    assert result.results["test_core"].reason == "train did not run (validate failed)"
     assert result.results["validate"].reason == "1 validation error"
 
 
