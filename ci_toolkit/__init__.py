@@ -1,3 +1,4 @@
 """assistant-ci: CI/CD for Rasa assistants."""
+from __future__ import annotations
 
 __version__ = "0.1.0"

@@ -18,16 +18,24 @@ from ci_toolkit.errors import EXIT_BUG, EXIT_INTERRUPTED, ToolkitError
 
 # name -> (module, attribute, one-line help shown by `ci-toolkit --help`)
 COMMANDS: dict[str, tuple[str, str, str]] = {
-    "run": ("ci_toolkit.commands.pipeline", "run", "Validate, train, test and cross-validate; write report.json."),
-    "validate": ("ci_toolkit.commands.pipeline", "validate", "Run `rasa data validate` and report its findings."),
+    "run": ("ci_toolkit.commands.pipeline", "run",
+            "Validate, train, test and cross-validate; write report.json."),
+    "validate": ("ci_toolkit.commands.pipeline", "validate",
+                 "Run `rasa data validate` and report its findings."),
     "train": ("ci_toolkit.commands.pipeline", "train", "Train a model with `rasa train`."),
     "test": ("ci_toolkit.commands.pipeline", "test", "Test a model: core stories and NLU."),
-    "cross-validate": ("ci_toolkit.commands.pipeline", "cross_validate", "Cross-validate the NLU model."),
-    "summary": ("ci_toolkit.commands.summary", "summary", "Render the Markdown summary of a report; post the PR comment."),
-    "image": ("ci_toolkit.commands.image", "image", "Build, push and smoke-test the action-server image."),
-    "deploy": ("ci_toolkit.commands.deploy", "deploy", "Upload the model, helm upgrade, smoke test, roll back on failure."),
-    "smoke-test": ("ci_toolkit.commands.deploy", "smoke_test", "Talk to a deployed assistant and check its answers."),
-    "scaffold": ("ci_toolkit.commands.scaffold", "scaffold", "Write workflows, Dockerfile and chart values into a project."),
+    "cross-validate": ("ci_toolkit.commands.pipeline", "cross_validate",
+                       "Cross-validate the NLU model."),
+    "summary": ("ci_toolkit.commands.summary", "summary",
+                "Render the Markdown summary of a report; post the PR comment."),
+    "image": ("ci_toolkit.commands.image", "image",
+              "Build, push and smoke-test the action-server image."),
+    "deploy": ("ci_toolkit.commands.deploy", "deploy",
+               "Upload the model, helm upgrade, smoke test, roll back on failure."),
+    "smoke-test": ("ci_toolkit.commands.deploy", "smoke_test",
+                   "Talk to a deployed assistant and check its answers."),
+    "scaffold": ("ci_toolkit.commands.scaffold", "scaffold",
+                 "Write workflows, Dockerfile and chart values into a project."),
 }
 
 

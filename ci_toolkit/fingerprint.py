@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ci_toolkit.hashing import file_sha256
 from ci_toolkit.project import RasaProject, load_yaml, yaml_files
 from ci_toolkit.settings import PipelineSettings
 
@@ -27,14 +28,6 @@ NLU_DOMAIN_KEYS = ("intents", "entities")
 def digest(value: Any) -> str:
     canonical = json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
-
-
-def file_digest(path: Path) -> str:
-    hasher = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            hasher.update(chunk)
-    return hasher.hexdigest()
 
 
 def _documents(paths: Iterable[Path], *, what: str) -> list[tuple[str, dict[str, Any]]]:
@@ -122,7 +115,7 @@ def stage_fingerprints(
     })
     if settings.finetune:
         train = None  # fine-tuning starts from whatever model was last trained
-    model_identity = file_digest(given_model) if given_model is not None else train
+    model_identity = file_sha256(given_model) if given_model is not None else train
     test_core = (
         digest({**base, "stage": "test_core", "model": model_identity, "tests": parts.tests,
                 "args": settings.test_core_args})
@@ -132,7 +125,7 @@ def stage_fingerprints(
     test_nlu = digest({
         **base, "stage": "test_nlu", "args": settings.test_nlu_args, "data": parts.data_nlu,
         # A given model is what is tested; a trained one is determined by its NLU inputs.
-        "model": file_digest(given_model) if given_model is not None else nlu_inputs,
+        "model": file_sha256(given_model) if given_model is not None else nlu_inputs,
     })
     cross_validate = digest({**base, "stage": "cross_validate", **nlu_inputs,
                              "folds": settings.folds, "args": settings.test_nlu_args})

@@ -53,7 +53,8 @@ def load_yaml(path: Path, *, what: str) -> object:
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as error:
-        raise UsageError(f"{what} {path} is not UTF-8 text ({error.reason}).", file=str(path)) from error
+        raise UsageError(f"{what} {path} is not UTF-8 text ({error.reason}).",
+                         file=str(path)) from error
     try:
         return yaml.safe_load(text)
     except yaml.MarkedYAMLError as error:

@@ -153,7 +153,8 @@ def build_report(run: PipelineRun, *, environ: Mapping[str, str]) -> dict[str, A
         "cross_validation": section("cross_validate", "cross_validation"),
         "artifacts": {
             "results_dir": _relative(results_root),
-            "images": [_relative(p) for p in reports.images(results_root)] if results_root.exists() else [],
+            "images": ([_relative(p) for p in reports.images(results_root)]
+                       if results_root.exists() else []),
             "logs": [_relative(r.log_file) for r in results.values() if r.log_file],
         },
         "gates": [],

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ci_toolkit.fingerprint import file_digest
+from ci_toolkit.hashing import file_sha256
 
 MANIFEST = "manifest.json"
 MANIFEST_VERSION = 1
@@ -71,13 +71,14 @@ class StageCache:
         if (manifest.get("version") != MANIFEST_VERSION or manifest.get("stage") != stage
                 or manifest.get("fingerprint") != fingerprint):
             return "the manifest does not describe this entry"
-        if not isinstance(manifest.get("files"), dict) or not isinstance(manifest.get("data"), dict):
+        if not (isinstance(manifest.get("files"), dict)
+                and isinstance(manifest.get("data"), dict)):
             return "the manifest is incomplete"
         for name, expected in manifest["files"].items():
             path = entry_dir / "files" / name
             if not path.is_file():
                 return f"{name} is missing"
-            if file_digest(path) != expected:
+            if file_sha256(path) != expected:
                 return f"{name} does not match its checksum"
         return None
 
@@ -100,7 +101,7 @@ class StageCache:
                 target = staging / "files" / name
                 target.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copy2(source, target)
-                checksums[name] = file_digest(target)
+                checksums[name] = file_sha256(target)
             manifest = {
                 "version": MANIFEST_VERSION,
                 "stage": stage,

@@ -152,7 +152,8 @@ def run_test_core(ctx: StageContext, model: Path) -> StageResult:
     reason = None
     conversations = core.get("conversations") or {}
     if core["failed_stories"] or (conversations.get("correct") != conversations.get("total")):
-        failed = len(core["failed_stories"]) or (conversations.get("total", 0) - conversations.get("correct", 0))
+        failed = len(core["failed_stories"]) or (
+            conversations.get("total", 0) - conversations.get("correct", 0))
         reason = f"{failed} of {conversations.get('total', '?')} test stories failed"
     return _finish("test_core", done, status=PASSED, reason=reason, data={"core": core},
                    outputs=_outputs_of(out, "core"))

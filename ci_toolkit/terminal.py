@@ -44,13 +44,14 @@ def headline(report: Mapping[str, Any], stage: str) -> str:
         intent = report["cross_validation"].get("intent_classification") or {}
         f1 = (intent.get("test") or {}).get("f1_score")
         if f1:
-            return f"intent F1 {f1['mean']:.3f} ± {f1['std']:.3f} ({report['cross_validation']['folds']} folds)"
+            folds = report["cross_validation"]["folds"]
+            return f"intent F1 {f1['mean']:.3f} ± {f1['std']:.3f} ({folds} folds)"
         return f"intent F1 {_pct(_f1(intent.get('pooled')))} (pooled)"
     return ""
 
 
 def _duration(seconds: float) -> str:
-    seconds = int(round(seconds))
+    seconds = round(seconds)
     return f"{seconds // 60}m{seconds % 60:02d}s" if seconds >= 60 else f"{seconds} s"
 
 

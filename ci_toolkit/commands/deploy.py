@@ -11,12 +11,12 @@ Secrets are read from the environment only (never options: options end up in arg
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import click
 
+from ci_toolkit.commands import option_group
 from ci_toolkit.errors import ToolkitError, UsageError
 
 SECRET_ENV_VARS: tuple[str, ...] = (
@@ -40,15 +40,7 @@ def _log(line: str) -> None:
     click.echo(line, err=True)
 
 
-def _options(*decorators: Callable[[Any], Any]) -> Callable[[Any], Any]:
-    def apply(function: Any) -> Any:
-        for decorator in reversed(decorators):
-            function = decorator(function)
-        return function
-    return apply
-
-
-smoke_options = _options(
+smoke_options = option_group(
     click.option("--smoke-tests", type=click.Path(dir_okay=False, path_type=Path),
                  envvar="CI_TOOLKIT_SMOKE_TESTS", metavar="FILE",
                  help="YAML file of conversations: user messages with the expected bot text "

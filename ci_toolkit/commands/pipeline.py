@@ -11,6 +11,8 @@ from typing import Any
 
 import click
 
+from ci_toolkit.commands import option_group
+from ci_toolkit.commands.gate_options import gate_options, gate_settings_from
 from ci_toolkit.errors import EXIT_FAILED, EXIT_OK
 
 ENV_VARS_READ: tuple[str, ...] = (
@@ -23,15 +25,7 @@ def _env(name: str) -> str:
     return f"CI_TOOLKIT_{name}"
 
 
-def _options(*decorators: Callable[[Any], Any]) -> Callable[[Any], Any]:
-    def apply(function: Any) -> Any:
-        for decorator in reversed(decorators):
-            function = decorator(function)
-        return function
-    return apply
-
-
-project_options = _options(
+project_options = option_group(
     click.argument("project", type=click.Path(file_okay=False, path_type=Path), default=".",
                    envvar=_env("WORKSPACE")),
     click.option("--rasa", "rasa", metavar="PATH", envvar=_env("RASA"),
@@ -44,7 +38,8 @@ project_options = _options(
     click.option("--data", metavar="PATH", multiple=True, envvar=_env("DATA"),
                  help="Training data file or directory (repeatable). [default: data]"),
     click.option("--result-dir", type=click.Path(path_type=Path), envvar=_env("RESULT_DIRECTORY"),
-                 help="Where rasa's result files and the stage logs go. [default: PROJECT/results]"),
+                 help="Where rasa's result files and the stage logs go. "
+                      "[default: PROJECT/results]"),
     click.option("--report-dir", type=click.Path(path_type=Path), envvar=_env("REPORT_DIRECTORY"),
                  help="Where report.json and report-rtt.json go. [default: PROJECT/reports]"),
     click.option("--models-dir", type=click.Path(path_type=Path), envvar=_env("MODELS_DIRECTORY"),
@@ -58,7 +53,8 @@ project_options = _options(
                  help="Name shown in the summary. [default: PROJECT's directory name]"),
     click.option("--cache-dir", type=click.Path(path_type=Path), envvar=_env("CACHE_DIR"),
                  help="Stage result cache and rasa's component cache. Keep it between CI runs "
-                      "to skip work whose inputs did not change. [default: PROJECT/.ci-toolkit/cache]"),
+                      "to skip work whose inputs did not change. "
+                      "[default: PROJECT/.ci-toolkit/cache]"),
     click.option("--no-cache", is_flag=True, envvar=_env("NO_CACHE"),
                  help="Run every stage and retrain every component, ignoring the cache."),
     click.option("--jobs", "-j", type=click.IntRange(min=1), default=1, show_default=True,
@@ -69,14 +65,14 @@ project_options = _options(
                  help="Stop any single rasa command after this many seconds."),
 )
 
-validate_options = _options(
+validate_options = option_group(
     click.option("--validate-args", metavar="ARGS", envvar=_env("DATA_VALIDATE_ARGS"),
                  help="Extra arguments for `rasa data validate`, e.g. '--max-history 5'."),
     click.option("--fail-on-warnings", is_flag=True, envvar=_env("FAIL_ON_WARNINGS"),
                  help="Treat validation warnings (unused intents, story conflicts...) as errors."),
 )
 
-train_options = _options(
+train_options = option_group(
     click.option("--train-type", type=click.Choice(["all", "nlu", "core"]), default="all",
                  show_default=True, envvar=_env("TRAIN_TYPE"),
                  help="all: `rasa train`; nlu: `rasa train nlu`; core: `rasa train core`."),
@@ -94,7 +90,7 @@ model_option = click.option(
     "--model", metavar="FILE", envvar=_env("MODEL"),
     help="An existing model to test. Training is skipped when it is given.")
 
-test_options = _options(
+test_options = option_group(
     click.option("--test-type", type=click.Choice(["all", "nlu", "core"]), default="all",
                  show_default=True, envvar=_env("TEST_TYPE"),
                  help="all: core stories and NLU; core: `rasa test core`; nlu: `rasa test nlu`."),
@@ -182,12 +178,6 @@ def execute(settings: Any, *, gates: Any = None, baseline: Any = None) -> int:
     return EXIT_OK if report["verdict"] == "passed" else EXIT_FAILED
 
 
-def _gate_options(function: Any) -> Any:
-    from ci_toolkit.commands.gate_options import gate_options
-
-    return gate_options(function)
-
-
 @click.command()
 @project_options
 @validate_options
@@ -203,7 +193,7 @@ def _gate_options(function: Any) -> Any:
 @click.option("--cross-validation/--no-cross-validation", default=False, show_default=True,
               envvar=_env("CROSS_VALIDATION"), help="Also cross-validate the NLU model.")
 @folds_option
-@_gate_options
+@gate_options
 def run(run_validate: bool, run_train: bool, run_test: bool, cross_validation: bool,
         **params: Any) -> None:
     """Validate, train, test and cross-validate; write report.json.
@@ -218,8 +208,6 @@ def run(run_validate: bool, run_train: bool, run_test: bool, cross_validation: b
     REPORT_DIR/report-rtt.json, rasa's files under RESULT_DIR and one log per stage.
     Exits 0 when every enabled stage (and gate) passed, 1 when one failed, 2 on bad input.
     """
-    from ci_toolkit.commands.gate_options import gate_settings_from
-
     gates, baseline = gate_settings_from(**params)
     settings = _settings(params, validate=run_validate, train=run_train, test=run_test,
                          cross_validation=cross_validation)

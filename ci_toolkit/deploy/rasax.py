@@ -30,6 +30,7 @@ from ci_toolkit.deploy.http import (
     response_message,
 )
 from ci_toolkit.errors import ToolkitError, UsageError
+from ci_toolkit.hashing import file_sha256
 
 if TYPE_CHECKING:
     import requests
@@ -76,14 +77,6 @@ def model_name_for(path: Path) -> str:
             "wrote (models/<name>.tar.gz)."
         )
     return name[: -len(MODEL_SUFFIX)]
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 class RasaXClient:

@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Any
 
 _STORY_HEADER = re.compile(r"^- (story|rule): (?P<name>.*?)(?: \((?P<file>[^()]*)\))?\s*$")
-_STEP_START = re.compile(r"^(?P<indent>\s*)- (?P<key>[a-z_]+):\s*(?P<value>[^#]*?)\s*(?:#\s*(?P<comment>.*))?$")
+_STEP_START = re.compile(
+    r"^(?P<indent>\s*)- (?P<key>[a-z_]+):\s*(?P<value>[^#]*?)\s*(?:#\s*(?P<comment>.*))?$")
 # Any `key: value  # comment` line, the step's first line or one nested in it.
 _COMMENTED = re.compile(r"^\s*(?:- )?(?P<key>[a-z_]+):\s*(?P<value>[^#]*?)\s*#\s*(?P<comment>.*)$")
 _PREDICTED = re.compile(r"predicted:\s*(?P<what>.*)$")
@@ -52,7 +53,7 @@ def _user_text(step: list[str]) -> str | None:
             inline = stripped[len("user:"):].strip()
             if inline and inline not in ("|", "|-", ">", ">-"):
                 return inline.strip("'\"")
-            following = [l.strip() for l in step[index + 1:] if l.strip()]
+            following = [text.strip() for text in step[index + 1:] if text.strip()]
             return following[0] if following else None
     return None
 

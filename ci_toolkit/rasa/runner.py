@@ -108,7 +108,8 @@ def _single_data(project: RasaProject, *, command: str) -> str:
     return _rel(project, project.data[0])
 
 
-def validate_argv(project: RasaProject, *, fail_on_warnings: bool, extra: Sequence[str]) -> list[str]:
+def validate_argv(project: RasaProject, *, fail_on_warnings: bool,
+                  extra: Sequence[str]) -> list[str]:
     argv = ["data", "validate", "--config", _rel(project, project.config),
             "--domain", _rel(project, project.domain), "--data", *_data_args(project)]
     if fail_on_warnings:
@@ -129,7 +130,8 @@ def train_argv(
     config = ["--config", _rel(project, project.config)]
     domain = ["--domain", _rel(project, project.domain)]
     if train_type == "nlu":
-        argv = ["train", "nlu", *config, *domain, "--nlu", _single_data(project, command="train nlu")]
+        argv = ["train", "nlu", *config, *domain,
+                "--nlu", _single_data(project, command="train nlu")]
     elif train_type == "core":
         argv = ["train", "core", *config, *domain,
                 "--stories", _single_data(project, command="train core")]
@@ -146,19 +148,23 @@ def train_argv(
     return [*argv, *extra]
 
 
-def test_core_argv(project: RasaProject, *, model: Path, out: Path, extra: Sequence[str]) -> list[str]:
+def test_core_argv(project: RasaProject, *, model: Path, out: Path,
+                   extra: Sequence[str]) -> list[str]:
     if project.tests is None:
         raise UsageError("No test stories to run. Add tests/test_stories.yml or pass --tests.")
     return ["test", "core", "--model", _absolute(model), "--stories", _rel(project, project.tests),
             "--out", _absolute(out), *extra]
 
 
-def test_nlu_argv(project: RasaProject, *, model: Path, out: Path, extra: Sequence[str]) -> list[str]:
-    return ["test", "nlu", "--model", _absolute(model), "--nlu", _single_data(project, command="test nlu"),
+def test_nlu_argv(project: RasaProject, *, model: Path, out: Path,
+                  extra: Sequence[str]) -> list[str]:
+    return ["test", "nlu", "--model", _absolute(model),
+            "--nlu", _single_data(project, command="test nlu"),
             "--out", _absolute(out), "--domain", _rel(project, project.domain), *extra]
 
 
-def cross_validate_argv(project: RasaProject, *, folds: int, out: Path, extra: Sequence[str]) -> list[str]:
+def cross_validate_argv(project: RasaProject, *, folds: int, out: Path,
+                        extra: Sequence[str]) -> list[str]:
     return ["test", "nlu", "--cross-validation", "--folds", str(folds),
             "--config", _rel(project, project.config),
             "--nlu", _single_data(project, command="test nlu --cross-validation"),

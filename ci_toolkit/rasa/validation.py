@@ -15,7 +15,8 @@ from ci_toolkit.project import RasaProject, yaml_files
 
 _USER_WARNING = re.compile(r"UserWarning: (?P<message>.*)$")
 _CONFLICT = re.compile(r"WARNING\s+rasa\.validator\s+- (?P<message>Story structure conflict .*)$")
-_RASA_EXCEPTION = re.compile(r"^(?P<kind>[A-Z][A-Za-z]+(?:Exception|Error|Domain|Rule|Config)): (?P<message>.+)$")
+_RASA_EXCEPTION = re.compile(
+    r"^(?P<kind>[A-Z][A-Za-z]+(?:Exception|Error|Domain|Rule|Config)): (?P<message>.+)$")
 
 
 @dataclass(frozen=True)
@@ -28,34 +29,51 @@ class Rule:
     locate: str | None = None
 
 
+def _rule(code: str, level: str, pattern: str, where: str | None = None,
+          locate: str | None = None) -> Rule:
+    return Rule(code, level, re.compile(pattern), where, locate)
+
+
+_BLOCK = r"^\s*-\s*(?:story|rule):\s*['\"]?{block}"
+_LISTED = r"^\s*-\s*{name}\s*:?\s*$"
 RULES = (
-    Rule("unknown_action", "error", re.compile(r"The action '(?P<name>[^']+)' is used in the '(?P<block>[^']+)' block"),
-         "data", r"^\s*-\s*(?:story|rule):\s*['\"]?{block}"),
-    Rule("unknown_form", "error", re.compile(r"The form '(?P<name>[^']+)' is used in the '(?P<block>[^']+)' block"),
-         "data", r"^\s*-\s*(?:story|rule):\s*['\"]?{block}"),
-    Rule("form_slot_missing", "error", re.compile(r"The form slot '(?P<name>[^']+)' in form '[^']+' is not present"),
-         "domain", r"^\s*-\s*{name}\s*$"),
-    Rule("slot_mapping_form", "error", re.compile(r"Slot '(?P<name>[^']+)' has a mapping condition for form"),
-         "domain", r"^\s*{name}:\s*$"),
-    Rule("mapping_policy", "error", re.compile(r"The intent (?P<name>\S+) in the domain file is using the MappingPolicy"),
-         "domain", r"{name}"),
-    Rule("empty_domain", "error", re.compile(r"Encountered empty domain"), None, None),
-    Rule("intent_not_in_nlu", "warning", re.compile(r"The intent '(?P<name>[^']+)' is listed in the domain file, but is not found"),
-         "domain", r"^\s*-\s*{name}\s*:?\s*$"),
-    Rule("intent_not_in_domain", "warning", re.compile(r"labeled with intent '(?P<name>[^']+)'\. This intent is not listed"),
-         "data", r"^\s*-\s*intent:\s*{name}\s*$"),
-    Rule("story_intent_not_in_domain", "warning", re.compile(r"The intent '(?P<name>[^']+)' is used in your stories, but it is not listed"),
-         "data", r"intent:\s*{name}\s*$"),
-    Rule("unused_intent", "warning", re.compile(r"The intent '(?P<name>[^']+)' is not used in any story or rule"),
-         "domain", r"^\s*-\s*{name}\s*:?\s*$"),
-    Rule("ambiguous_example", "warning", re.compile(r"The example '(?P<name>.+)' was found labeled with multiple"),
-         "data", r"^\s*-\s*{name}\s*$"),
-    Rule("invalid_utterance", "warning", re.compile(r"The action '(?P<name>utter_[^']+)' is used in the stories, but is not a valid utterance"),
-         "data", r"action:\s*{name}\s*$"),
-    Rule("unused_utterance", "warning", re.compile(r"The utterance '(?P<name>[^']+)' is not used in any story or rule"),
-         "domain", r"^\s*{name}:\s*$"),
-    Rule("story_conflict", "warning", re.compile(r"Story structure conflict"), None, None),
-    Rule("missing_assistant_id", "warning", re.compile(r"assistant_id"), "config", None),
+    # errors: `rasa data validate` fails on them
+    _rule("unknown_action", "error",
+          r"The action '(?P<name>[^']+)' is used in the '(?P<block>[^']+)' block", "data", _BLOCK),
+    _rule("unknown_form", "error",
+          r"The form '(?P<name>[^']+)' is used in the '(?P<block>[^']+)' block", "data", _BLOCK),
+    _rule("form_slot_missing", "error",
+          r"The form slot '(?P<name>[^']+)' in form '[^']+' is not present", "domain",
+          r"^\s*-\s*{name}\s*$"),
+    _rule("slot_mapping_form", "error",
+          r"Slot '(?P<name>[^']+)' has a mapping condition for form", "domain", r"^\s*{name}:\s*$"),
+    _rule("mapping_policy", "error",
+          r"The intent (?P<name>\S+) in the domain file is using the MappingPolicy", "domain",
+          r"{name}"),
+    _rule("empty_domain", "error", r"Encountered empty domain"),
+    # warnings: fatal only with --fail-on-warnings
+    _rule("intent_not_in_nlu", "warning",
+          r"The intent '(?P<name>[^']+)' is listed in the domain file, but is not found",
+          "domain", _LISTED),
+    _rule("intent_not_in_domain", "warning",
+          r"labeled with intent '(?P<name>[^']+)'\. This intent is not listed", "data",
+          r"^\s*-\s*intent:\s*{name}\s*$"),
+    _rule("story_intent_not_in_domain", "warning",
+          r"The intent '(?P<name>[^']+)' is used in your stories, but it is not listed", "data",
+          r"intent:\s*{name}\s*$"),
+    _rule("unused_intent", "warning",
+          r"The intent '(?P<name>[^']+)' is not used in any story or rule", "domain", _LISTED),
+    _rule("ambiguous_example", "warning",
+          r"The example '(?P<name>.+)' was found labeled with multiple", "data",
+          r"^\s*-\s*{name}\s*$"),
+    _rule("invalid_utterance", "warning",
+          r"The action '(?P<name>utter_[^']+)' is used in the stories, but is not a valid "
+          r"utterance", "data", r"action:\s*{name}\s*$"),
+    _rule("unused_utterance", "warning",
+          r"The utterance '(?P<name>[^']+)' is not used in any story or rule", "domain",
+          r"^\s*{name}:\s*$"),
+    _rule("story_conflict", "warning", r"Story structure conflict"),
+    _rule("missing_assistant_id", "warning", r"assistant_id", "config"),
 )
 
 
@@ -79,10 +97,12 @@ def _messages(stderr: str, stdout: str) -> list[str]:
     return messages
 
 
-def _locate(project: RasaProject, rule: Rule, match: re.Match[str]) -> tuple[str | None, int | None]:
+def _locate(project: RasaProject, rule: Rule,
+            match: re.Match[str]) -> tuple[str | None, int | None]:
     if rule.locate_in is None:
         return None, None
-    roots = {"data": list(project.data), "domain": [project.domain], "config": [project.config]}[rule.locate_in]
+    roots = {"data": list(project.data), "domain": [project.domain],
+             "config": [project.config]}[rule.locate_in]
     if rule.locate is None:
         return (project.relative(roots[0]), None) if roots else (None, None)
     values = {key: re.escape(value) for key, value in match.groupdict().items() if value}

@@ -16,7 +16,7 @@ pytestmark = [pytest.mark.rasa, pytest.mark.slow]
 
 
 def test_every_stage_passes_on_the_example(full_run: tuple[Path, CliRun]) -> None:
-    project, run = full_run
+    _, run = full_run
     assert run.exit_code == 0, run.output[-3000:]
     report = run.report
     assert report["schema_version"] == 1
@@ -36,7 +36,7 @@ def test_report_holds_every_task(full_run: tuple[Path, CliRun]) -> None:
 
     from ci_toolkit.resources import package_template_dir
 
-    project, run = full_run
+    _, run = full_run
     report = run.report
     schema = json.loads((package_template_dir().parent / "schemas" / "report.schema.json").read_text())
     jsonschema.validate(report, schema)

@@ -28,7 +28,7 @@ def test_a_directory_that_is_not_a_rasa_project(tmp_path: Path, capsys) -> None:
     code, output = _run(capsys, str(tmp_path), "--rasa", "/bin/true")
     assert code == 2
     assert "is not a Rasa project" in output
-    assert len([l for l in output.splitlines() if l.startswith("error:")]) == 1
+    assert len([line for line in output.splitlines() if line.startswith("error:")]) == 1
 
 
 def test_a_path_that_does_not_exist(tmp_path: Path, capsys) -> None:

@@ -39,7 +39,7 @@ def test_streams_captures_logs_and_keeps_the_exit_code(tmp_path: Path) -> None:
 
 
 def test_missing_program_is_a_clear_error() -> None:
-    with pytest.raises(ToolkitError, match="does not exist or is not executable. Fix it"):
+    with pytest.raises(ToolkitError, match=r"does not exist or is not executable\. Fix it"):
         proc.find_executable("/no/such/rasa", hint="Fix it.")
     with pytest.raises(ToolkitError, match="was not found on PATH"):
         proc.find_executable("no-such-program-xyz", hint="Fix it.")

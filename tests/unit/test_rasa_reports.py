@@ -46,7 +46,7 @@ def test_empty_report_means_not_evaluated() -> None:
 
 def test_unreadable_result_file_is_an_error_not_a_silent_skip(tmp_path: Path) -> None:
     (tmp_path / "intent_report.json").write_text("{not json")
-    with pytest.raises(ToolkitError, match="intent_report.json"):
+    with pytest.raises(ToolkitError, match=r"intent_report\.json"):
         reports.parse_nlu_results(tmp_path)
 
 

@@ -118,7 +118,7 @@ def test_two_jobs_overlap_but_tests_wait_for_the_model(stand_in) -> None:
 
 
 def test_validation_errors_skip_everything_after(stand_in) -> None:
-    result, events = stand_in({"data validate": "errors"})
+    result, _ = stand_in({"data validate": "errors"})
     assert _statuses(result) == {"validate": "failed", "train": "skipped", "test_core": "skipped",
                                  "test_nlu": "skipped", "cross_validate": "skipped"}
     assert result.results["train"].reason == "validate failed"
