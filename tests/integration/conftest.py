@@ -16,4 +16,6 @@ def full_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, CliRun]:
     project and its cache, changes one thing and runs again).
     """
     project = copy_example(tmp_path_factory.mktemp("full") / "coffeebot")
-    return project, ci_toolkit(project, "--cross-validation", "--folds", "2")
+    # Two jobs: rasa keeps about one core busy, so on two cores the tests and the
+    # cross-validation overlap (and the concurrent path is exercised for real).
+    return project, ci_toolkit(project, "--cross-validation", "--folds", "2", "--jobs", "2")

@@ -16,7 +16,8 @@ from tests.rasa_support import rasa_executable
 @dataclass(frozen=True)
 class CliRun:
     exit_code: int
-    output: str
+    output: str  # stdout and stderr
+    stdout: str  # the result table
     report: dict[str, Any] | None
 
     def stage(self, name: str) -> dict[str, Any]:
@@ -43,4 +44,5 @@ def ci_toolkit(project: Path, *args: str, env: dict[str, str] | None = None) -> 
     )
     report_path = project / "reports" / "report.json"
     report = json.loads(report_path.read_text()) if report_path.exists() else None
-    return CliRun(exit_code=done.returncode, output=done.stdout + done.stderr, report=report)
+    return CliRun(exit_code=done.returncode, output=done.stdout + done.stderr, stdout=done.stdout,
+                  report=report)

@@ -26,7 +26,7 @@ def _rerun(full_run: tuple[Path, CliRun], tmp_path: Path,
     shutil.copytree(source, project, ignore=shutil.ignore_patterns("reports", "results"))
     if change is not None:
         change(project)
-    run = ci_toolkit(project, "--cross-validation", "--folds", "2")
+    run = ci_toolkit(project, "--cross-validation", "--folds", "2", "--jobs", "2")
     assert run.exit_code == 0, run.output[-3000:]
     return run
 

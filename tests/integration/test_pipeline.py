@@ -81,7 +81,7 @@ def test_rtt_view_keeps_existing_from_json_gates_working(full_run: tuple[Path, C
 
 def test_terminal_ends_with_the_stage_table(full_run: tuple[Path, CliRun]) -> None:
     _, run = full_run
-    tail = run.output.strip().splitlines()[-8:]
+    tail = run.stdout.strip().splitlines()[-8:]
     assert tail[0].split()[:4] == ["stage", "status", "time", "result"]
     assert any(line.startswith("cross-validate") and "intent F1" in line for line in tail)
     assert tail[-1].startswith("verdict: PASSED")
