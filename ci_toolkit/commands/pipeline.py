@@ -59,8 +59,10 @@ project_options = option_group(
                  help="Run every stage and retrain every component, ignoring the cache."),
     click.option("--jobs", "-j", type=click.IntRange(min=1), default=1, show_default=True,
                  envvar=_env("JOBS"),
-                 help="Stages to run at the same time (tests and cross-validation are "
-                      "independent). See benchmarks/RESULTS.md before raising it."),
+                 help="Stages to run at the same time: cross-validation runs beside training "
+                      "and the two tests beside each other. A rasa command keeps about one "
+                      "core busy, so 2 can help on a machine with 2 or more cores; with 1, "
+                      "Actions logs are grouped per stage."),
     click.option("--timeout", "timeout_s", type=click.FloatRange(min=1), envvar=_env("TIMEOUT"),
                  help="Stop any single rasa command after this many seconds."),
 )
