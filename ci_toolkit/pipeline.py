@@ -224,20 +224,11 @@ class Pipeline:
             shutil.copy2(cached, target)
         result = StageResult(name=stage, status=PASSED, cached=True, saved_s=entry.duration_s,
                              fingerprint=entry.fingerprint, data=data,
-                             reason=_cached_reason(stage, data))
+                             reason=(stages.failed_stories_reason(data["core"])
+                                     if stage == "test_core" else None))
         self.console.line(f"[{stage}] inputs unchanged: restored from the cache "
                           f"(saves {entry.duration_s:.0f} s)")
         return result
-
-
-def _cached_reason(stage: str, data: dict[str, object]) -> str | None:
-    if stage == "test_core":
-        core = data.get("core") or {}
-        failed = len(core.get("failed_stories", [])) if isinstance(core, dict) else 0
-        if failed:
-            total = (core.get("conversations") or {}).get("total", "?")  # type: ignore[union-attr]
-            return f"{failed} of {total} test stories failed"
-    return None
 
 
 def _stage_line(result: StageResult) -> str:

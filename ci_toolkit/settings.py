@@ -9,7 +9,7 @@ mean the same thing.
 from __future__ import annotations
 
 import shlex
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from ci_toolkit.errors import UsageError
@@ -68,7 +68,6 @@ class PipelineSettings:
     use_cache: bool = True
     jobs: int = 1
     timeout_s: float | None = None
-    extra: dict[str, object] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.train_type not in TRAIN_TYPES:

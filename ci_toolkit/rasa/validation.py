@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from ci_toolkit.project import RasaProject, yaml_files
@@ -148,7 +147,3 @@ def parse_findings(
         finding = {"level": level, "code": code, "message": message, "file": file, "line": line}
         (errors if level == "error" else warnings).append(finding)
     return {"errors": errors, "warnings": warnings}
-
-
-def project_relative_file(project: RasaProject, path: Path) -> str:
-    return project.relative(path)
