@@ -1,8 +1,10 @@
 """Generate a large Rasa assistant, reproducibly from a seed, for the benchmarks.
 
-    python benchmarks/generate_assistant.py OUT_DIR [--intents 300] [--examples 12] [--seed 7]
+    python benchmarks/generate_assistant.py OUT_DIR [--intents 200] [--examples 10] [--seed 7]
+                                                [--epochs 10]
 
-It writes config.yml (the example's fast config), domain.yml, data/nlu.yml, data/stories.yml,
+It writes config.yml (the example's config, with --epochs for DIET, ResponseSelector and
+TED when given), domain.yml, data/nlu.yml, data/stories.yml,
 data/rules.yml and tests/test_stories.yml: one intent per topic with templated paraphrases,
 one response and one rule per intent, a handful of multi-turn stories and test stories.
 """
@@ -11,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import random
+import re
 import shutil
 from pathlib import Path
 
@@ -36,7 +39,9 @@ def _topic_names(count: int, rng: random.Random) -> list[str]:
     return sorted(names)
 
 
-def generate(out: Path, *, intents: int, examples: int, seed: int) -> None:
+def generate(out: Path, *, intents: int, examples: int, seed: int,
+             epochs: int | None = None) -> int:
+    """Write the assistant; return how many NLU examples it has."""
     rng = random.Random(seed)
     topics = _topic_names(intents, rng)
     shutil.rmtree(out, ignore_errors=True)
@@ -44,6 +49,8 @@ def generate(out: Path, *, intents: int, examples: int, seed: int) -> None:
     (out / "tests").mkdir()
     example = Path(__file__).resolve().parent.parent / "examples" / "coffeebot"
     config = (example / "config.yml").read_text().replace("coffeebot-example", "benchmark-large")
+    if epochs is not None:
+        config = re.sub(r"epochs: \d+", f"epochs: {epochs}", config)
     (out / "config.yml").write_text(config)
 
     nlu = []
@@ -94,17 +101,20 @@ def generate(out: Path, *, intents: int, examples: int, seed: int) -> None:
     dump(out / "data" / "rules.yml", {"version": "3.1", "rules": rules})
     dump(out / "data" / "stories.yml", {"version": "3.1", "stories": stories})
     dump(out / "tests" / "test_stories.yml", {"version": "3.1", "stories": tests})
+    return sum(item["examples"].count("\n") for item in nlu)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("out", type=Path)
-    parser.add_argument("--intents", type=int, default=300)
-    parser.add_argument("--examples", type=int, default=12)
+    parser.add_argument("--intents", type=int, default=200)
+    parser.add_argument("--examples", type=int, default=10)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--epochs", type=int)
     args = parser.parse_args()
-    generate(args.out, intents=args.intents, examples=args.examples, seed=args.seed)
-    print(args.out)
+    count = generate(args.out, intents=args.intents, examples=args.examples, seed=args.seed,
+                     epochs=args.epochs)
+    print(f"{args.out}: {args.intents} intents, {count} examples")
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import sys
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -48,6 +48,11 @@ def format_annotation(
     return f"{head}::{escape_data(message)}"
 
 
+def group_lines(title: str, lines: Sequence[str]) -> list[str]:
+    """A collapsible log group as lines, for writing in one piece."""
+    return [f"::group::{escape_data(title)}", *lines, "::endgroup::"]
+
+
 def format_output(name: str, value: str) -> str:
     """One entry of $GITHUB_OUTPUT; multi-line values use a random heredoc delimiter."""
     if "\n" not in value and "\r" not in value:
@@ -84,11 +89,12 @@ class ActionsRuntime:
 
     @contextmanager
     def group(self, title: str) -> Iterator[None]:
-        self.command(f"::group::{escape_data(title)}")
+        start, end = group_lines(title, [])
+        self.command(start)
         try:
             yield
         finally:
-            self.command("::endgroup::")
+            self.command(end)
 
     def _append(self, env_name: str, text: str) -> bool:
         target = self.environ.get(env_name)

@@ -10,15 +10,15 @@ from __future__ import annotations
 import os
 import shutil
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from contextlib import AbstractContextManager, nullcontext
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ci_toolkit import fingerprint, stages
 from ci_toolkit.errors import UsageError
-from ci_toolkit.gha import ActionsRuntime
+from ci_toolkit.gha import ActionsRuntime, group_lines
 from ci_toolkit.proc import Console
 from ci_toolkit.project import RasaProject, load_project
 from ci_toolkit.rasa import runner
@@ -93,12 +93,27 @@ class Pipeline:
         self.environ = dict(os.environ if environ is None else environ)
         self.actions = actions
 
-    def _log_group(self, stage: str) -> AbstractContextManager[None]:
-        # Collapsible groups cannot interleave, so only a one-at-a-time run gets them; with
-        # --jobs > 1 the `[stage mm:ss]` prefixes keep the log readable.
-        if self.actions is not None and self.settings.jobs == 1:
-            return self.actions.group(f"{stage} (rasa output)")
-        return nullcontext()
+    @contextmanager
+    def _stage_output(self, stage: str) -> Iterator[None]:
+        """In Actions, put a stage's rasa output in a collapsible group."""
+        if self.actions is None:
+            yield
+            return
+        title = f"{stage} (rasa output)"
+        if self.settings.jobs == 1:
+            with self.actions.group(title):
+                yield
+            return
+        # Groups cannot nest or interleave, and stages running side by side would mix
+        # their lines into one group. So each stage's lines are held back and printed as
+        # one group when the stage ends; a heartbeat line meanwhile shows it is alive.
+        label = stages.LABELS[stage]
+        self.console.hold(label)
+        self.console.line(f"[{stage}] started; its output follows in one group when it ends")
+        try:
+            yield
+        finally:
+            self.console.block(group_lines(title, self.console.release(label)))
 
     def prepare(self) -> tuple[PipelineRun, StageContext, Path | None]:
         s = self.settings
@@ -172,7 +187,7 @@ class Pipeline:
                 entry = cache.load(stage, key)
                 if entry is not None:
                     return self._restore(stage, entry, ctx)
-            with self._log_group(stage):
+            with self._stage_output(stage):
                 result = actions[stage]()
             result.fingerprint = key
             if key and cache is not None and result.status == PASSED:

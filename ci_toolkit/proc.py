@@ -49,27 +49,65 @@ class Completed:
         return self.stdout + self.stderr
 
 
-class Console:
-    """Serialises lines from several children onto one terminal."""
+HEARTBEAT_INTERVAL_S = 60.0
 
-    def __init__(self, stream: TextIO | None = None, *, quiet: bool = False) -> None:
+
+class Console:
+    """Serialises lines from several children onto one terminal.
+
+    A label can be *held*: its lines are kept back and handed over in one piece when the
+    caller releases it (to print them as one block), and meanwhile only a heartbeat, the
+    latest line once a minute, shows that the child is alive.
+    """
+
+    def __init__(self, stream: TextIO | None = None, *, quiet: bool = False,
+                 heartbeat_s: float = HEARTBEAT_INTERVAL_S) -> None:
         self._stream = stream or sys.stderr
         self._lock = threading.Lock()
         self.quiet = quiet
         self._colour = self._stream.isatty() and "NO_COLOR" not in os.environ
+        self._held: dict[str, list[str]] = {}
+        self._last_heartbeat: dict[str, float] = {}
+        self._heartbeat_s = heartbeat_s
 
     def line(self, text: str) -> None:
+        self.block([text])
+
+    def block(self, lines: Sequence[str]) -> None:
+        """Write lines together: nothing from another thread lands between them."""
+        text = "".join(line + "\n" for line in lines)
         if not self._colour:
             text = strip_ansi(text)
         with self._lock:
-            self._stream.write(text + "\n")
+            self._stream.write(text)
             self._stream.flush()
+
+    def hold(self, label: str) -> None:
+        with self._lock:
+            self._held[label] = []
+            self._last_heartbeat[label] = time.monotonic()
+
+    def release(self, label: str) -> list[str]:
+        """Stop holding ``label``; return the lines kept back."""
+        with self._lock:
+            self._last_heartbeat.pop(label, None)
+            return self._held.pop(label, [])
 
     def child_line(self, label: str, started: float, text: str) -> None:
         if self.quiet:
             return
         elapsed = int(time.monotonic() - started)
-        self.line(f"[{label} {elapsed // 60:02d}:{elapsed % 60:02d}] {text}")
+        line = f"[{label} {elapsed // 60:02d}:{elapsed % 60:02d}] {text}"
+        with self._lock:
+            held = self._held.get(label)
+            if held is not None:
+                held.append(line)
+                now = time.monotonic()
+                if now - self._last_heartbeat[label] < self._heartbeat_s:
+                    return
+                self._last_heartbeat[label] = now
+                line = f"{line}  (still running; full output when it ends)"
+        self.line(line)
 
 
 def find_executable(program: str, *, hint: str) -> str:

@@ -8,8 +8,9 @@ mean the same thing.
 
 from __future__ import annotations
 
+import os
 import shlex
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ci_toolkit.errors import UsageError
@@ -27,6 +28,24 @@ def split_args(value: str | None, *, option: str) -> tuple[str, ...]:
         return tuple(shlex.split(value))
     except ValueError as error:
         raise UsageError(f"{option} could not be split into arguments: {error}.") from error
+
+
+def usable_cpus() -> int:
+    """CPUs this process may run on (a container's limit, not the host's count)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def default_jobs() -> int:
+    """Two stages at a time wherever there are two CPUs.
+
+    A rasa command keeps about one core busy. On 2 cores, two jobs made the example's cold
+    run 0.66x as long as one job (benchmarks/RESULTS.md). More than two was not measured:
+    every machine at hand has 2 cores, so a larger value stays the user's choice.
+    """
+    return 2 if usable_cpus() >= 2 else 1
 
 
 @dataclass(frozen=True)
@@ -66,7 +85,7 @@ class PipelineSettings:
 
     cache_dir: Path | None = None
     use_cache: bool = True
-    jobs: int = 1
+    jobs: int = field(default_factory=default_jobs)
     timeout_s: float | None = None
 
     def __post_init__(self) -> None:

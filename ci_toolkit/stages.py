@@ -88,6 +88,11 @@ def _failure_reason(done: Completed, fallback: str) -> str:
     return fallback
 
 
+# How each stage's output lines are prefixed: `[test core 01:02] ...`.
+LABELS = {"validate": "validate", "train": "train", "test_core": "test core",
+          "test_nlu": "test nlu", "cross_validate": "cross-validate"}
+
+
 def _finish(name: str, done: Completed, **fields: Any) -> StageResult:
     return StageResult(name=name, duration_s=done.duration_s, log_file=done.log_file, **fields)
 
@@ -96,7 +101,7 @@ def run_validate(ctx: StageContext) -> StageResult:
     s = ctx.settings
     argv = runner.validate_argv(ctx.runtime.project, fail_on_warnings=s.fail_on_warnings,
                                 extra=s.validate_args)
-    done = ctx.runtime.run(argv, label="validate", log_file=ctx.log("validate"))
+    done = ctx.runtime.run(argv, label=LABELS["validate"], log_file=ctx.log("validate"))
     findings = validation.parse_findings(stdout=done.stdout, stderr=done.stderr,
                                          project=ctx.runtime.project,
                                          fail_on_warnings=s.fail_on_warnings)
@@ -121,7 +126,7 @@ def run_train(ctx: StageContext) -> StageResult:
         fixed_model_name=s.fixed_model_name, finetune="" if s.finetune else None,
         force=not s.use_cache, extra=s.train_args,
     )
-    done = ctx.runtime.run(argv, label="train", log_file=ctx.log("train"))
+    done = ctx.runtime.run(argv, label=LABELS["train"], log_file=ctx.log("train"))
     saved = _MODEL_SAVED.search(done.stdout)
     model = None
     if saved:
@@ -154,7 +159,7 @@ def run_test_core(ctx: StageContext, model: Path) -> StageResult:
     out = ctx.out_dir("core")
     argv = runner.test_core_argv(ctx.runtime.project, model=model, out=out.resolve(),
                                  extra=ctx.settings.test_core_args)
-    done = ctx.runtime.run(argv, label="test core", log_file=ctx.log("test_core"))
+    done = ctx.runtime.run(argv, label=LABELS["test_core"], log_file=ctx.log("test_core"))
     if not (out / "story_report.json").is_file():
         return _finish("test_core", done, status=FAILED,
                        reason=_failure_reason(done, "rasa test core wrote no story report"))
@@ -167,7 +172,7 @@ def run_test_nlu(ctx: StageContext, model: Path) -> StageResult:
     out = ctx.out_dir("nlu")
     argv = runner.test_nlu_argv(ctx.runtime.project, model=model, out=out.resolve(),
                                 extra=ctx.settings.test_nlu_args)
-    done = ctx.runtime.run(argv, label="test nlu", log_file=ctx.log("test_nlu"))
+    done = ctx.runtime.run(argv, label=LABELS["test_nlu"], log_file=ctx.log("test_nlu"))
     if not any(out.glob("*_report.json")):
         return _finish("test_nlu", done, status=FAILED,
                        reason=_failure_reason(done, "rasa test nlu wrote no report"))
@@ -180,7 +185,7 @@ def run_cross_validate(ctx: StageContext) -> StageResult:
     out = ctx.out_dir("cross_validation")
     argv = runner.cross_validate_argv(ctx.runtime.project, folds=s.folds, out=out.resolve(),
                                       extra=s.test_nlu_args)
-    done = ctx.runtime.run(argv, label="cross-validate", log_file=ctx.log("cross_validate"))
+    done = ctx.runtime.run(argv, label=LABELS["cross_validate"], log_file=ctx.log("cross_validate"))
     if done.returncode != 0 or not any(out.glob("*_report.json")):
         return _finish("cross_validate", done, status=FAILED,
                        reason=_failure_reason(done, "cross-validation wrote no report"))

@@ -49,3 +49,27 @@ def test_timeout_stops_the_child() -> None:
     with pytest.raises(ToolkitError, match="ran longer than 1 s"):
         proc.run([sys.executable, "-c", "import time; time.sleep(30)"], label="slow",
                  console=proc.Console(io.StringIO()), timeout_s=1)
+
+
+def test_held_lines_come_back_whole_with_a_heartbeat_meanwhile() -> None:
+    screen = io.StringIO()
+    console = proc.Console(screen, heartbeat_s=0)
+    console.hold("train")
+    console.child_line("train", 0, "epoch 1")
+    console.child_line("test nlu", 0, "not held")
+    kept = console.release("train")
+    assert [line.split("] ", 1)[1] for line in kept] == ["epoch 1"]
+    shown = screen.getvalue().splitlines()
+    # Only the heartbeat of the held label reached the screen, marked as such.
+    assert len(shown) == 2 and "epoch 1  (still running" in shown[0] and "not held" in shown[1]
+    console.child_line("train", 0, "after release")
+    assert "after release" in screen.getvalue().splitlines()[-1]
+    assert console.release("train") == []
+
+
+def test_without_a_due_heartbeat_held_lines_stay_off_the_screen() -> None:
+    screen = io.StringIO()
+    console = proc.Console(screen, heartbeat_s=3600)
+    console.hold("train")
+    console.child_line("train", 0, "epoch 1")
+    assert screen.getvalue() == "" and len(console.release("train")) == 1

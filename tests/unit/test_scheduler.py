@@ -94,7 +94,7 @@ def _statuses(result) -> dict[str, str]:
 
 
 def test_one_job_runs_stages_in_pipeline_order(stand_in) -> None:
-    result, events = stand_in()
+    result, events = stand_in(jobs=1)
     # (The stand-in is also asked for its version first: an empty command.)
     starts = [e["start"] for e in events if e.get("start")]
     assert starts == ["data validate", "train", "test core", "test nlu", "test nlu"]
@@ -150,3 +150,40 @@ def test_nlu_only_training_skips_the_core_test(stand_in) -> None:
 def test_without_training_or_model_tests_are_skipped_with_the_reason(stand_in) -> None:
     result, _ = stand_in(train=False)
     assert result.results["test_nlu"].reason == "no model: training is disabled and no --model was given"
+
+
+def _actions_log(stand_in_run, jobs: int) -> list[str]:
+    """What the Actions log shows of a run: stdout (commands) then stderr (the console)."""
+    from ci_toolkit.gha import ActionsRuntime
+    screen = io.StringIO()
+    project, settings = stand_in_run
+    actions = ActionsRuntime(environ={"GITHUB_ACTIONS": "true"}, stream=screen)
+    Pipeline(PipelineSettings(project_dir=project, rasa=settings, cross_validation=True,
+                              use_cache=False, jobs=jobs),
+             console=Console(screen), environ={}, actions=actions).execute()
+    return screen.getvalue().splitlines()
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_in_actions_each_stage_is_one_group_whatever_the_jobs(stand_in, tmp_path, jobs) -> None:
+    stand_in()  # creates the project and the stand-in rasa
+    lines = _actions_log((tmp_path / "bot", str(tmp_path / "bin" / "rasa")), jobs)
+    groups: dict[str, list[str]] = {}
+    current = None
+    for line in lines:
+        if line.startswith("::group::"):
+            assert current is None, "groups must not nest"
+            current = line.removeprefix("::group::")
+            groups[current] = []
+        elif line == "::endgroup::":
+            current = None
+        elif current is not None:
+            groups[current].append(line)
+    assert current is None
+    assert set(groups) == {f"{stage} (rasa output)" for stage in
+                           ("validate", "train", "test_core", "test_nlu", "cross_validate")}
+    # A group holds its own stage's lines only, even when stages ran side by side.
+    labels = {"test_core": "test core", "test_nlu": "test nlu", "cross_validate": "cross-validate"}
+    for title, body in groups.items():
+        stage = title.split(" ")[0]
+        assert body and all(line.startswith(f"[{labels.get(stage, stage)} ") for line in body)
