@@ -106,32 +106,32 @@ def rasa_seconds(report: dict) -> float:
 SCENARIOS = ("raw", "cold", "jobs2", "nochange", "response", "nlu", "story")
 
 
-def measure_repeat(source: Path, workdir: Path, log: Callable[[str], None]) -> dict[str, dict]:
-    """One run of every scenario. The change scenarios run with --jobs 1, so that what they
-    save is the cache's doing alone; `jobs2` is the cold run with two jobs."""
+def measure_repeat(source: Path, workdir: Path, log: Callable[[str], None],
+                   record: Callable[[str, dict], None]) -> None:
+    """One run of every scenario, each recorded as soon as it is measured. The change
+    scenarios run with --jobs 1, so that what they save is the cache's doing alone; `jobs2`
+    is the cold run with two jobs."""
     changes = {"response": project_changes.change_response_text,
                "nlu": project_changes.change_nlu_data, "story": project_changes.change_story}
-    runs: dict[str, dict] = {}
     log("  raw rasa sequence")
-    runs["raw"] = {"wall_s": raw_sequence(fresh_copy(source, workdir, "raw"))}
+    record("raw", {"wall_s": raw_sequence(fresh_copy(source, workdir, "raw"))})
     log("  ci-toolkit run --jobs 1, cold")
     warm = fresh_copy(source, workdir, "warm")
     wall, report = toolkit(warm, "--jobs", "1")
-    runs["cold"] = {"wall_s": wall, "rasa_s": rasa_seconds(report),
-                    "ran": [s["name"] for s in report["stages"] if not s["cached"]]}
+    record("cold", {"wall_s": wall, "rasa_s": rasa_seconds(report),
+                    "ran": [s["name"] for s in report["stages"] if not s["cached"]]})
     log("  ci-toolkit run --jobs 2, cold")
     wall, report = toolkit(fresh_copy(source, workdir, "jobs2"), "--jobs", "2")
-    runs["jobs2"] = {"wall_s": wall, "rasa_s": rasa_seconds(report)}
+    record("jobs2", {"wall_s": wall, "rasa_s": rasa_seconds(report)})
     for name in ("nochange", *changes):
         log(f"  ci-toolkit run --jobs 1 after: {name}")
         project = warm_copy(warm, workdir, name)
         if name in changes:
             changes[name](project)
         wall, report = toolkit(project, "--jobs", "1")
-        runs[name] = {"wall_s": wall, "rasa_s": rasa_seconds(report),
+        record(name, {"wall_s": wall, "rasa_s": rasa_seconds(report),
                       "ran": [s["name"] for s in report["stages"]
-                              if not s["cached"] and s["status"] != "skipped"]}
-    return runs
+                              if not s["cached"] and s["status"] != "skipped"]})
 
 
 def median(values: list[float]) -> float:
@@ -202,7 +202,7 @@ def main() -> None:
         print(f"{time.strftime('%H:%M:%S')} {message}", file=sys.stderr, flush=True)
 
     def save() -> None:
-        # After every repeat, so that a stopped benchmark still leaves what it measured.
+        # After every run, so that a stopped benchmark still leaves what it measured.
         results_file.write_text(json.dumps(results, indent=1) + "\n")
         (args.out / "RESULTS.md").write_text(render(results))
 
@@ -231,12 +231,14 @@ def main() -> None:
                 if index >= repeats:
                     continue
                 log(f"{name}: repeat {index + 1}/{repeats}")
-                runs = measure_repeat(source, workdir, log)
-                stamp = {"date": time.strftime("%Y-%m-%d %H:%M"), "commit": commit()}
                 stored = results["projects"].setdefault(name, {k: [] for k in SCENARIOS})
-                for scenario, run in runs.items():
+
+                def record(scenario: str, run: dict, stored: dict = stored) -> None:
+                    stamp = {"date": time.strftime("%Y-%m-%d %H:%M"), "commit": commit()}
                     stored[scenario].append({**run, **stamp})
-                save()
+                    save()
+
+                measure_repeat(source, workdir, log, record)
     log(f"wrote {args.out / 'RESULTS.md'}")
 
 
@@ -258,13 +260,16 @@ def render(results: dict) -> str:
         overheads = [(r["wall_s"] - r["rasa_s"]) for r in runs["cold"]]
         dates = sorted({r.get("date", "?")[:10] for rs in runs.values() for r in rs})
         lines += [f"## {name}", "",
-                  f"Repeats: {len(runs['raw'])} ({', '.join(dates)}).", "",
+                  f"Repeats: {len(runs['raw'])} ({', '.join(dates)}); the runs column lists "
+                  "every one.", "",
                   "| scenario | wall (s), median | runs (s) | vs raw sequence | vs cold | "
                   "stages that ran |",
                   "|---|---:|---|---:|---:|---|"]
 
         def row(label: str, key: str, ran: str | None = None) -> str:
             walls = [r["wall_s"] for r in runs[key]]
+            if not walls:
+                return f"| {label} | not measured | | | | |"
             wall = median(walls)
             every = ", ".join(f"{w:.1f}" for w in walls)
             if ran is None:
@@ -279,7 +284,9 @@ def render(results: dict) -> str:
                            ("nochange", "no change"), ("response", "response text changed"),
                            ("nlu", "NLU data changed"), ("story", "story changed")):
             lines.append(row(label, key, "all" if key == "jobs2" else None))
-        lines += ["", f"Toolkit overhead in the cold `--jobs 1` run (wall time not spent in "
+        lines.append("")
+        if overheads:
+            lines += [f"Toolkit overhead in the cold `--jobs 1` run (wall time not spent in "
                       f"rasa): median {median(overheads):.1f} s, "
                       f"{(cold - cold_rasa) / cold * 100:.1f} % of the wall time.", ""]
     startup = median(results["startup_s"])

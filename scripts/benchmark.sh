@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Measure the pipeline against the raw rasa command sequence (see benchmarks/run_benchmarks.py)
-# and write benchmarks/RESULTS.md. Takes about an hour on a 2-core machine.
+# and write benchmarks/RESULTS.md. On a 2-core machine one repeat takes about 35 minutes on the
+# example and about 40 on the generated assistant; --append adds runs to results.json.
 #
-#   scripts/benchmark.sh [--repeats 3] [--large-intents 200] [--skip-large]
+#   scripts/benchmark.sh [--repeats 3] [--large-repeats 1] [--large-intents 200] [--append]
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
