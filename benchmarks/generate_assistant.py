@@ -104,6 +104,31 @@ def generate(out: Path, *, intents: int, examples: int, seed: int,
     return sum(item["examples"].count("\n") for item in nlu)
 
 
+# The benchmark's three kinds of change, for an assistant written by generate().
+
+def _edit(path: Path, change) -> None:
+    content = yaml.safe_load(path.read_text())
+    change(content)
+    path.write_text(yaml.safe_dump(content, sort_keys=False, allow_unicode=True, width=120))
+
+
+def change_response_text(project: Path) -> None:
+    _edit(project / "domain.yml",
+          lambda d: d["responses"]["utter_goodbye"][0].update(text="Goodbye, see you soon!"))
+
+
+def change_nlu_data(project: Path) -> None:
+    def add_example(nlu: dict) -> None:
+        greet = next(item for item in nlu["nlu"] if item["intent"] == "greet")
+        greet["examples"] += "- hi there bot\n"
+    _edit(project / "data" / "nlu.yml", add_example)
+
+
+def change_story(project: Path) -> None:
+    _edit(project / "data" / "stories.yml", lambda d: d["stories"][0]["steps"].extend(
+        [{"intent": "goodbye"}, {"action": "utter_goodbye"}]))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("out", type=Path)

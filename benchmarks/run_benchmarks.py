@@ -27,12 +27,14 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from benchmarks import generate_assistant  # noqa: E402
 from benchmarks.generate_assistant import generate  # noqa: E402
 from tests import project_changes  # noqa: E402
 
@@ -107,23 +109,26 @@ SCENARIOS = ("raw", "cold", "jobs2", "nochange", "response", "nlu", "story")
 
 
 def measure_repeat(source: Path, workdir: Path, log: Callable[[str], None],
-                   record: Callable[[str, dict], None]) -> None:
+                   record: Callable[[str, dict], None], changes_module: Any,
+                   scenarios: Sequence[str] = SCENARIOS) -> None:
     """One run of every scenario, each recorded as soon as it is measured. The change
     scenarios run with --jobs 1, so that what they save is the cache's doing alone; `jobs2`
     is the cold run with two jobs."""
-    changes = {"response": project_changes.change_response_text,
-               "nlu": project_changes.change_nlu_data, "story": project_changes.change_story}
-    log("  raw rasa sequence")
-    record("raw", {"wall_s": raw_sequence(fresh_copy(source, workdir, "raw"))})
+    changes = {"response": changes_module.change_response_text,
+               "nlu": changes_module.change_nlu_data, "story": changes_module.change_story}
+    if "raw" in scenarios:
+        log("  raw rasa sequence")
+        record("raw", {"wall_s": raw_sequence(fresh_copy(source, workdir, "raw"))})
     log("  ci-toolkit run --jobs 1, cold")
     warm = fresh_copy(source, workdir, "warm")
     wall, report = toolkit(warm, "--jobs", "1")
     record("cold", {"wall_s": wall, "rasa_s": rasa_seconds(report),
                     "ran": [s["name"] for s in report["stages"] if not s["cached"]]})
-    log("  ci-toolkit run --jobs 2, cold")
-    wall, report = toolkit(fresh_copy(source, workdir, "jobs2"), "--jobs", "2")
-    record("jobs2", {"wall_s": wall, "rasa_s": rasa_seconds(report)})
-    for name in ("nochange", *changes):
+    if "jobs2" in scenarios:
+        log("  ci-toolkit run --jobs 2, cold")
+        wall, report = toolkit(fresh_copy(source, workdir, "jobs2"), "--jobs", "2")
+        record("jobs2", {"wall_s": wall, "rasa_s": rasa_seconds(report)})
+    for name in [n for n in ("nochange", *changes) if n in scenarios]:
         log(f"  ci-toolkit run --jobs 1 after: {name}")
         project = warm_copy(warm, workdir, name)
         if name in changes:
@@ -190,6 +195,10 @@ def main() -> None:
     parser.add_argument("--large-intents", type=int, default=200)
     parser.add_argument("--large-examples", type=int, default=10, help="examples per intent")
     parser.add_argument("--skip-large", action="store_true")
+    parser.add_argument("--skip-example", action="store_true")
+    parser.add_argument("--scenarios", default=",".join(SCENARIOS),
+                        help="which to run (the cold --jobs 1 run always runs: the change "
+                             "scenarios start from its cache)")
     parser.add_argument("--append", action="store_true",
                         help="add these runs to those already in results.json")
     parser.add_argument("--render-only", action="store_true",
@@ -218,16 +227,20 @@ def main() -> None:
     results["summary_300_s"] = summary_times()
     with tempfile.TemporaryDirectory(prefix="ci-toolkit-bench-") as tmp:
         workdir = Path(tmp)
-        projects = {"example (coffeebot)": (REPO / "examples" / "coffeebot", args.repeats)}
+        projects = {}
+        if not args.skip_example:
+            projects["example (coffeebot)"] = (REPO / "examples" / "coffeebot", args.repeats,
+                                               project_changes)
         if not args.skip_large:
             large = workdir / "large-source"
             examples = generate(large, intents=args.large_intents, examples=args.large_examples,
                                 seed=7, epochs=LARGE_EPOCHS)
             projects[f"generated ({args.large_intents} intents, {examples} examples, seed 7)"] = \
-                (large, args.large_repeats)
+                (large, args.large_repeats, generate_assistant)
         # Alternate the projects, so that an early stop still leaves some of each.
-        for index in range(max(repeats for _, repeats in projects.values())):
-            for name, (source, repeats) in projects.items():
+        scenarios = args.scenarios.split(",")
+        for index in range(max(repeats for _, repeats, _ in projects.values())):
+            for name, (source, repeats, changes_module) in projects.items():
                 if index >= repeats:
                     continue
                 log(f"{name}: repeat {index + 1}/{repeats}")
@@ -238,7 +251,7 @@ def main() -> None:
                     stored[scenario].append({**run, **stamp})
                     save()
 
-                measure_repeat(source, workdir, log, record)
+                measure_repeat(source, workdir, log, record, changes_module, scenarios)
     log(f"wrote {args.out / 'RESULTS.md'}")
 
 
