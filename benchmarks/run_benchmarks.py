@@ -272,9 +272,11 @@ def render(results: dict) -> str:
         cold_rasa = median([r["rasa_s"] for r in runs["cold"]])
         overheads = [(r["wall_s"] - r["rasa_s"]) for r in runs["cold"]]
         dates = sorted({r.get("date", "?")[:10] for rs in runs.values() for r in rs})
+        counts = [len(rs) for rs in runs.values()]
+        span = str(max(counts)) if min(counts) == max(counts) else f"{min(counts)}–{max(counts)}"
         lines += [f"## {name}", "",
-                  f"Repeats: {len(runs['raw'])} ({', '.join(dates)}); the runs column lists "
-                  "every one.", "",
+                  f"Runs per scenario: {span} ({', '.join(dates)}); the "
+                  "runs column lists every one.", "",
                   "| scenario | wall (s), median | runs (s) | vs raw sequence | vs cold | "
                   "stages that ran |",
                   "|---|---:|---|---:|---:|---|"]
