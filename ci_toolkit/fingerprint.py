@@ -3,13 +3,18 @@
 Files are hashed by their parsed YAML content, so reformatting or editing a comment does
 not invalidate anything. NLU-only stages (NLU test, cross-validation) hash only what the
 NLU pipeline sees, so a change to a plain response text or a story leaves them cached.
+
+Custom components (a `name:` that is a dotted module path) are code, so their source is an
+input too: the whole top-level package or module they live in, inside the project. A custom
+component that is not in the project (an installed package) cannot be fingerprinted, so the
+stages that depend on it are never cached.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -39,6 +44,44 @@ def _documents(paths: Iterable[Path], *, what: str) -> list[tuple[str, dict[str,
     return docs
 
 
+def custom_components(config: dict[str, Any], key: str) -> list[str]:
+    """Names in config[key] ("pipeline" or "policies") that are module paths, not built-ins."""
+    entries = config.get(key) or []
+    names = [entry.get("name") for entry in entries if isinstance(entry, dict)]
+    return [name for name in names if isinstance(name, str) and "." in name]
+
+
+def _source_files(root: Path, component: str) -> list[Path] | None:
+    """The project's source of a component's top-level package or module; None if not there."""
+    top = component.split(".", 1)[0]
+    package, module = root / top, root / f"{top}.py"
+    if package.is_dir():
+        return sorted(p for p in package.rglob("*.py") if p.is_file())
+    if module.is_file():
+        return [module]
+    return None
+
+
+@dataclass(frozen=True)
+class CustomCode:
+    """Digest of the source of the custom components one part of the config names."""
+
+    digest: str
+    outside_project: tuple[str, ...]  # components whose code cannot be fingerprinted
+
+    @classmethod
+    def of(cls, root: Path, components: list[str]) -> CustomCode:
+        sources: dict[str, str] = {}
+        outside = []
+        for component in components:
+            files = _source_files(root, component)
+            if files is None:
+                outside.append(component)
+                continue
+            sources.update({p.relative_to(root).as_posix(): file_sha256(p) for p in files})
+        return cls(digest=digest(sources), outside_project=tuple(outside))
+
+
 def _retrieval_responses(responses: Any) -> dict[str, Any]:
     if not isinstance(responses, dict):
         return {}
@@ -56,6 +99,8 @@ class ProjectDigests:
     data_nlu: str
     data_core: str
     tests: str
+    code_nlu: CustomCode
+    code_core: CustomCode
 
     @classmethod
     def of(cls, project: RasaProject) -> ProjectDigests:
@@ -90,6 +135,8 @@ class ProjectDigests:
             data_nlu=digest(nlu_data),
             data_core=digest(core_data),
             tests=digest(tests),
+            code_nlu=CustomCode.of(project.root, custom_components(config, "pipeline")),
+            code_core=CustomCode.of(project.root, custom_components(config, "policies")),
         )
 
 
@@ -99,15 +146,19 @@ def stage_fingerprints(
     *,
     rasa_version: str | None,
     given_model: Path | None,
+    warn: Callable[[str], None] | None = None,
 ) -> dict[str, str | None]:
     """Fingerprint per stage; None means "never cache this stage"."""
     parts = ProjectDigests.of(project)
-    nlu_inputs = {"config": parts.config_nlu, "domain": parts.domain_nlu, "nlu": parts.data_nlu}
-    everything = {"config": parts.config_all, "domain": parts.domain_all,
-                  "nlu": parts.data_nlu, "core": parts.data_core}
-    base = {"rasa": rasa_version, "fingerprint_version": 1}
+    nlu_inputs = {"config": parts.config_nlu, "domain": parts.domain_nlu, "nlu": parts.data_nlu,
+                  "code": parts.code_nlu.digest}
+    files = {"config": parts.config_all, "domain": parts.domain_all,
+             "nlu": parts.data_nlu, "core": parts.data_core}
+    # Validation reads the files but never imports the components.
+    everything = {**files, "code": [parts.code_nlu.digest, parts.code_core.digest]}
+    base = {"rasa": rasa_version, "fingerprint_version": 2}
 
-    validate = digest({**base, "stage": "validate", **everything,
+    validate = digest({**base, "stage": "validate", **files,
                        "args": settings.validate_args, "strict": settings.fail_on_warnings})
     train: str | None = digest({
         **base, "stage": "train", **everything, "type": settings.train_type,
@@ -115,6 +166,12 @@ def stage_fingerprints(
     })
     if settings.finetune:
         train = None  # fine-tuning starts from whatever model was last trained
+    outside = parts.code_nlu.outside_project + parts.code_core.outside_project
+    if outside:
+        train = None
+        if warn is not None and given_model is None:
+            warn(f"[cache] {', '.join(outside)}: not in the project, so its code cannot be "
+                 "fingerprinted; train and the stages that use its model are not cached")
     model_identity = file_sha256(given_model) if given_model is not None else train
     test_core = (
         digest({**base, "stage": "test_core", "model": model_identity, "tests": parts.tests,
@@ -122,13 +179,14 @@ def stage_fingerprints(
         if model_identity
         else None
     )
-    test_nlu = digest({
+    test_nlu = None if parts.code_nlu.outside_project and given_model is None else digest({
         **base, "stage": "test_nlu", "args": settings.test_nlu_args, "data": parts.data_nlu,
         # A given model is what is tested; a trained one is determined by its NLU inputs.
         "model": file_sha256(given_model) if given_model is not None else nlu_inputs,
     })
-    cross_validate = digest({**base, "stage": "cross_validate", **nlu_inputs,
-                             "folds": settings.folds, "args": settings.test_nlu_args})
+    cross_validate = None if parts.code_nlu.outside_project else digest({
+        **base, "stage": "cross_validate", **nlu_inputs, "folds": settings.folds,
+        "args": settings.test_nlu_args})
     return {
         "validate": validate,
         "train": train,

@@ -139,8 +139,9 @@ class Pipeline:
         run, ctx, given_model = self.prepare()
         s = self.settings
         skips = _enabled(s, given_model)
-        prints = fingerprint.stage_fingerprints(run.project, s, rasa_version=run.rasa_version,
-                                                given_model=given_model)
+        prints = fingerprint.stage_fingerprints(
+            run.project, s, rasa_version=run.rasa_version, given_model=given_model,
+            warn=self.console.line if s.use_cache else None)
         cache = StageCache(s.cache_root, warn=self.console.line) if s.use_cache else None
         if given_model is not None:
             run.model = {"path": str(given_model), "name": given_model.name, "source": "given"}

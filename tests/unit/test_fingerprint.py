@@ -64,3 +64,58 @@ def test_finetuning_is_never_cached(tmp_path: Path) -> None:
     project = copy_example(tmp_path / "bot")
     prints = _prints(project, finetune=True)
     assert prints["train"] is None and prints["test_core"] is None
+
+
+def _use_components(project: Path, *, pipeline: str | None = None, policy: str | None = None) -> None:
+    path = project / "config.yml"
+    text = path.read_text()
+    if pipeline:
+        text = text.replace("pipeline:\n", f"pipeline:\n  - name: {pipeline}\n", 1)
+    if policy:
+        text = text.replace("policies:\n", f"policies:\n  - name: {policy}\n", 1)
+    path.write_text(text)
+
+
+def test_custom_nlu_component_code_is_an_input(tmp_path: Path) -> None:
+    project = copy_example(tmp_path / "bot")
+    (project / "addons").mkdir()
+    (project / "addons" / "__init__.py").write_text("")
+    (project / "addons" / "helpers.py").write_text("THRESHOLD = 0.5\n")
+    _use_components(project, pipeline="addons.sentiment.SentimentAnalyzer")
+    (project / "addons" / "sentiment.py").write_text("class SentimentAnalyzer: ...\n")
+    before = _prints(project)
+    # A helper in the same package counts: the component may import it.
+    (project / "addons" / "helpers.py").write_text("THRESHOLD = 0.7\n")
+    after = _prints(project)
+    assert {s for s in before if before[s] != after[s]} == {
+        "train", "test_core", "test_nlu", "cross_validate"}
+
+
+def test_custom_policy_code_is_a_core_input_only(tmp_path: Path) -> None:
+    project = copy_example(tmp_path / "bot")
+    _use_components(project, policy="my_policy.CarefulPolicy")
+    (project / "my_policy.py").write_text("class CarefulPolicy: ...\n")
+    before = _prints(project)
+    (project / "my_policy.py").write_text("class CarefulPolicy:\n    max_history = 3\n")
+    after = _prints(project)
+    assert {s for s in before if before[s] != after[s]} == {"train", "test_core"}
+
+
+def test_custom_action_code_is_not_an_input(tmp_path: Path) -> None:
+    project = copy_example(tmp_path / "bot")
+    before = _prints(project)
+    actions = project / "actions" / "actions.py"
+    actions.write_text(actions.read_text() + "\n# a comment\n")
+    assert _prints(project) == before
+
+
+def test_component_outside_the_project_is_never_cached(tmp_path: Path) -> None:
+    project = copy_example(tmp_path / "bot")
+    _use_components(project, pipeline="installed_pkg.featurizers.Fancy")
+    warnings: list[str] = []
+    prints = stage_fingerprints(load_project(project), PipelineSettings(project_dir=project),
+                                rasa_version="3.6.21", given_model=None, warn=warnings.append)
+    assert prints["train"] is None and prints["test_core"] is None
+    assert prints["test_nlu"] is None and prints["cross_validate"] is None
+    assert prints["validate"] is not None
+    assert len(warnings) == 1 and "installed_pkg.featurizers.Fancy" in warnings[0]
