@@ -7,6 +7,7 @@ Scenarios, on the example assistant and on a generated larger one:
             test core, NLU cross-validation (3 folds), one after the other
   cold      `ci-toolkit run --cross-validation --jobs 1` with an empty cache
   jobs2     the same with --jobs 2 (the default on 2 cores)
+  jobs3     the same with --jobs 3, the most stages that can run at once
   nochange  again (--jobs 1), nothing changed
   response  after a change to a response text
   nlu       after a change to the NLU data
@@ -105,7 +106,9 @@ def rasa_seconds(report: dict) -> float:
     return sum(s["duration_s"] for s in report["stages"] if not s["cached"])
 
 
-SCENARIOS = ("raw", "cold", "jobs2", "nochange", "response", "nlu", "story")
+SCENARIOS = ("raw", "cold", "jobs2", "jobs3", "nochange", "response", "nlu", "story")
+# These start from the cache of the cold --jobs 1 run, so asking for one runs that too.
+WARM_SCENARIOS = ("nochange", "response", "nlu", "story")
 
 
 def measure_repeat(source: Path, workdir: Path, log: Callable[[str], None],
@@ -113,21 +116,23 @@ def measure_repeat(source: Path, workdir: Path, log: Callable[[str], None],
                    scenarios: Sequence[str] = SCENARIOS) -> None:
     """One run of every scenario, each recorded as soon as it is measured. The change
     scenarios run with --jobs 1, so that what they save is the cache's doing alone; `jobs2`
-    is the cold run with two jobs."""
+    and `jobs3` are the cold run with two and three jobs."""
     changes = {"response": changes_module.change_response_text,
                "nlu": changes_module.change_nlu_data, "story": changes_module.change_story}
     if "raw" in scenarios:
         log("  raw rasa sequence")
         record("raw", {"wall_s": raw_sequence(fresh_copy(source, workdir, "raw"))})
-    log("  ci-toolkit run --jobs 1, cold")
     warm = fresh_copy(source, workdir, "warm")
-    wall, report = toolkit(warm, "--jobs", "1")
-    record("cold", {"wall_s": wall, "rasa_s": rasa_seconds(report),
-                    "ran": [s["name"] for s in report["stages"] if not s["cached"]]})
-    if "jobs2" in scenarios:
-        log("  ci-toolkit run --jobs 2, cold")
-        wall, report = toolkit(fresh_copy(source, workdir, "jobs2"), "--jobs", "2")
-        record("jobs2", {"wall_s": wall, "rasa_s": rasa_seconds(report)})
+    if "cold" in scenarios or any(name in scenarios for name in WARM_SCENARIOS):
+        log("  ci-toolkit run --jobs 1, cold")
+        wall, report = toolkit(warm, "--jobs", "1")
+        record("cold", {"wall_s": wall, "rasa_s": rasa_seconds(report),
+                        "ran": [s["name"] for s in report["stages"] if not s["cached"]]})
+    for jobs in ("2", "3"):
+        if f"jobs{jobs}" in scenarios:
+            log(f"  ci-toolkit run --jobs {jobs}, cold")
+            wall, report = toolkit(fresh_copy(source, workdir, f"jobs{jobs}"), "--jobs", jobs)
+            record(f"jobs{jobs}", {"wall_s": wall, "rasa_s": rasa_seconds(report)})
     for name in [n for n in ("nochange", *changes) if n in scenarios]:
         log(f"  ci-toolkit run --jobs 1 after: {name}")
         project = warm_copy(warm, workdir, name)
@@ -197,8 +202,8 @@ def main() -> None:
     parser.add_argument("--skip-large", action="store_true")
     parser.add_argument("--skip-example", action="store_true")
     parser.add_argument("--scenarios", default=",".join(SCENARIOS),
-                        help="which to run (the cold --jobs 1 run always runs: the change "
-                             "scenarios start from its cache)")
+                        help="comma-separated; the change scenarios and nochange start from "
+                             "the cache of the cold --jobs 1 run, so they run it too")
     parser.add_argument("--append", action="store_true",
                         help="add these runs to those already in results.json")
     parser.add_argument("--render-only", action="store_true",
@@ -248,7 +253,7 @@ def main() -> None:
 
                 def record(scenario: str, run: dict, stored: dict = stored) -> None:
                     stamp = {"date": time.strftime("%Y-%m-%d %H:%M"), "commit": commit()}
-                    stored[scenario].append({**run, **stamp})
+                    stored.setdefault(scenario, []).append({**run, **stamp})
                     save()
 
                 measure_repeat(source, workdir, log, record, changes_module, scenarios)
@@ -263,7 +268,8 @@ def render(results: dict) -> str:
              "Figures are medians over the repeats shown; times are wall-clock seconds. The raw "
              "sequence is the rasa commands RasaHQ/rasa-train-test-gha runs, one after the "
              "other. `ci-toolkit run` cold with `--jobs 1` runs the same work in the same "
-             "order; `--jobs 2` is the default (auto) on this 2-core machine. The change "
+             "order; `--jobs 2` is the default (auto) on this 2-core machine, and `--jobs 3` "
+             "runs three rasa processes on its two cores. The change "
              "scenarios start from the cold run's cache and use `--jobs 1`, so what they save "
              "is the cache's doing alone.", ""]
     for name, runs in results["projects"].items():
@@ -272,7 +278,7 @@ def render(results: dict) -> str:
         cold_rasa = median([r["rasa_s"] for r in runs["cold"]])
         overheads = [(r["wall_s"] - r["rasa_s"]) for r in runs["cold"]]
         dates = sorted({r.get("date", "?")[:10] for rs in runs.values() for r in rs})
-        counts = [len(rs) for rs in runs.values()]
+        counts = [len(rs) for rs in runs.values() if rs]
         span = str(max(counts)) if min(counts) == max(counts) else f"{min(counts)}–{max(counts)}"
         lines += [f"## {name}", "",
                   f"Runs per scenario: {span} ({', '.join(dates)}); the "
@@ -282,7 +288,7 @@ def render(results: dict) -> str:
                   "|---|---:|---|---:|---:|---|"]
 
         def row(label: str, key: str, ran: str | None = None) -> str:
-            walls = [r["wall_s"] for r in runs[key]]
+            walls = [r["wall_s"] for r in runs.get(key, [])]
             if not walls:
                 return f"| {label} | not measured | | | | |"
             wall = median(walls)
@@ -296,9 +302,10 @@ def render(results: dict) -> str:
         lines.append(row("raw rasa sequence (RTT)", "raw", "all"))
         for key, label in (("cold", "ci-toolkit run, cold, --jobs 1"),
                            ("jobs2", "ci-toolkit run, cold, --jobs 2 (default)"),
+                           ("jobs3", "ci-toolkit run, cold, --jobs 3"),
                            ("nochange", "no change"), ("response", "response text changed"),
                            ("nlu", "NLU data changed"), ("story", "story changed")):
-            lines.append(row(label, key, "all" if key == "jobs2" else None))
+            lines.append(row(label, key, "all" if key.startswith("jobs") else None))
         lines.append("")
         if overheads:
             lines += [f"Toolkit overhead in the cold `--jobs 1` run (wall time not spent in "

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Measure the pipeline against the raw rasa command sequence (see benchmarks/run_benchmarks.py)
-# and write benchmarks/RESULTS.md. On a 2-core machine one repeat takes about 35 minutes on the
-# example and about 40 on the generated assistant; --append adds runs to results.json.
+# and write benchmarks/RESULTS.md. On a 2-core machine one repeat takes about 40 minutes on the
+# example and about 50 on the generated assistant; --append adds runs to results.json,
+# and --scenarios picks some (for instance --scenarios jobs2,jobs3 on a bigger machine).
 #
 #   scripts/benchmark.sh [--repeats 3] [--large-repeats 1] [--large-intents 200] [--append]
 set -euo pipefail
