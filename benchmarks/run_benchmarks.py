@@ -279,7 +279,7 @@ def render(results: dict) -> str:
         overheads = [(r["wall_s"] - r["rasa_s"]) for r in runs["cold"]]
         dates = sorted({r.get("date", "?")[:10] for rs in runs.values() for r in rs})
         counts = [len(rs) for rs in runs.values() if rs]
-        span = str(max(counts)) if min(counts) == max(counts) else f"{min(counts)}–{max(counts)}"
+        span = str(max(counts)) if min(counts) == max(counts) else f"{min(counts)} to {max(counts)}"
         lines += [f"## {name}", "",
                   f"Runs per scenario: {span} ({', '.join(dates)}); the "
                   "runs column lists every one.", "",

@@ -20,14 +20,17 @@ from pathlib import Path
 from typing import Any
 
 from ci_toolkit.hashing import file_sha256
-from ci_toolkit.project import RasaProject, load_yaml, yaml_files
-from ci_toolkit.settings import PipelineSettings
+from ci_toolkit.project import YAML_SUFFIXES, RasaProject, load_yaml, yaml_files
+from ci_toolkit.settings import STAGE_NAMES, PipelineSettings
 
 # Config keys that shape the NLU pipeline; `policies` shape only dialogue management.
 NLU_CONFIG_KEYS = ("recipe", "language", "pipeline")
 # Domain sections the NLU pipeline trains on (intents/entities labels; retrieval responses
 # are the ResponseSelector's targets).
 NLU_DOMAIN_KEYS = ("intents", "entities")
+# Config keys that bring in data or code from elsewhere (custom importers, other projects),
+# which the fingerprint cannot see: with either, nothing is cached.
+FOREIGN_INPUT_KEYS = ("importers", "imports")
 
 
 def digest(value: Any) -> str:
@@ -82,6 +85,28 @@ class CustomCode:
         return cls(digest=digest(sources), outside_project=tuple(outside))
 
 
+def _other_data_files(project: RasaProject) -> dict[str, str]:
+    """Training data that is not YAML (JSON NLU data, lookup-table text files): raw bytes."""
+    found = {}
+    for top in project.data:
+        files = [top] if top.is_file() else [p for p in top.rglob("*") if p.is_file()]
+        for path in files:
+            if path.suffix not in YAML_SUFFIXES and not path.name.startswith("."):
+                found[project.relative(path)] = file_sha256(path)
+    return found
+
+
+def _has_end_to_end_steps(core_data: list[dict[str, Any]]) -> bool:
+    """Stories or rules with user or bot text: `rasa train` trains NLU featurizers on them."""
+    for doc in core_data:
+        for flow in (doc.get("stories") or []) + (doc.get("rules") or []):
+            steps = flow.get("steps") if isinstance(flow, dict) else None
+            if any(isinstance(step, dict) and ("user" in step or "bot" in step)
+                   for step in steps or []):
+                return True
+    return False
+
+
 def _retrieval_responses(responses: Any) -> dict[str, Any]:
     if not isinstance(responses, dict):
         return {}
@@ -101,6 +126,7 @@ class ProjectDigests:
     tests: str
     code_nlu: CustomCode
     code_core: CustomCode
+    foreign_inputs: tuple[str, ...]  # config keys that bring in inputs from elsewhere
 
     @classmethod
     def of(cls, project: RasaProject) -> ProjectDigests:
@@ -122,6 +148,9 @@ class ProjectDigests:
             for _, doc in domains
         ]
         nlu_responses = [_retrieval_responses(r) for r in data_responses]
+        nlu_inputs: list[Any] = [nlu_data, _other_data_files(project)]
+        if _has_end_to_end_steps(core_data):
+            nlu_inputs.append(core_data)
         tests = (
             [doc for _, doc in _documents(yaml_files(project.tests), what="The test stories file")]
             if project.tests is not None
@@ -132,11 +161,12 @@ class ProjectDigests:
             config_nlu=digest({key: config.get(key) for key in NLU_CONFIG_KEYS}),
             domain_all=digest([doc for _, doc in domains] + data_responses),
             domain_nlu=digest(domain_nlu + nlu_responses),
-            data_nlu=digest(nlu_data),
+            data_nlu=digest(nlu_inputs),
             data_core=digest(core_data),
             tests=digest(tests),
             code_nlu=CustomCode.of(project.root, custom_components(config, "pipeline")),
             code_core=CustomCode.of(project.root, custom_components(config, "policies")),
+            foreign_inputs=tuple(key for key in FOREIGN_INPUT_KEYS if config.get(key)),
         )
 
 
@@ -150,6 +180,11 @@ def stage_fingerprints(
 ) -> dict[str, str | None]:
     """Fingerprint per stage; None means "never cache this stage"."""
     parts = ProjectDigests.of(project)
+    if parts.foreign_inputs:
+        if warn is not None:
+            warn(f"[cache] the model configuration uses {' and '.join(parts.foreign_inputs)}, "
+                 "which bring in inputs the fingerprint cannot see; no stage is cached")
+        return dict.fromkeys(STAGE_NAMES)
     nlu_inputs = {"config": parts.config_nlu, "domain": parts.domain_nlu, "nlu": parts.data_nlu,
                   "code": parts.code_nlu.digest}
     files = {"config": parts.config_all, "domain": parts.domain_all,
@@ -160,30 +195,28 @@ def stage_fingerprints(
 
     validate = digest({**base, "stage": "validate", **files,
                        "args": settings.validate_args, "strict": settings.fail_on_warnings})
-    train: str | None = digest({
+    outside = parts.code_nlu.outside_project + parts.code_core.outside_project
+    if outside and warn is not None and given_model is None:
+        warn(f"[cache] {', '.join(outside)}: not in the project, so its code cannot be "
+             "fingerprinted; train and the stages that use its model are not cached")
+    # Fine-tuning starts from whatever model was last trained, so its result has no
+    # fingerprint; neither has a model built with code from outside the project.
+    train = None if settings.finetune or outside else digest({
         **base, "stage": "train", **everything, "type": settings.train_type,
         "args": settings.train_args, "name": settings.fixed_model_name,
     })
-    if settings.finetune:
-        train = None  # fine-tuning starts from whatever model was last trained
-    outside = parts.code_nlu.outside_project + parts.code_core.outside_project
-    if outside:
-        train = None
-        if warn is not None and given_model is None:
-            warn(f"[cache] {', '.join(outside)}: not in the project, so its code cannot be "
-                 "fingerprinted; train and the stages that use its model are not cached")
-    model_identity = file_sha256(given_model) if given_model is not None else train
-    test_core = (
-        digest({**base, "stage": "test_core", "model": model_identity, "tests": parts.tests,
-                "args": settings.test_core_args})
-        if model_identity
-        else None
-    )
-    test_nlu = None if parts.code_nlu.outside_project and given_model is None else digest({
+    given = file_sha256(given_model) if given_model is not None else None
+    core_model = given or train
+    test_core = digest({**base, "stage": "test_core", "model": core_model, "tests": parts.tests,
+                        "args": settings.test_core_args}) if core_model else None
+    # A given model is what is tested; a trained one is determined by its NLU inputs.
+    nlu_trained = None if settings.finetune or parts.code_nlu.outside_project else nlu_inputs
+    nlu_model = given or nlu_trained
+    test_nlu = digest({
         **base, "stage": "test_nlu", "args": settings.test_nlu_args, "data": parts.data_nlu,
-        # A given model is what is tested; a trained one is determined by its NLU inputs.
-        "model": file_sha256(given_model) if given_model is not None else nlu_inputs,
-    })
+        # `rasa test nlu --domain` adds the domain's retrieval responses to the test data.
+        "domain": parts.domain_nlu, "model": nlu_model,
+    }) if nlu_model else None
     cross_validate = None if parts.code_nlu.outside_project else digest({
         **base, "stage": "cross_validate", **nlu_inputs, "folds": settings.folds,
         "args": settings.test_nlu_args})

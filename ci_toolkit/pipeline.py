@@ -187,7 +187,10 @@ class Pipeline:
             if key and cache is not None:
                 entry = cache.load(stage, key)
                 if entry is not None:
-                    return self._restore(stage, entry, ctx)
+                    try:
+                        return self._restore(stage, entry, ctx)
+                    except (KeyError, TypeError, OSError) as error:
+                        cache.discard(stage, key, f"it could not be restored: {error!r}")
             with self._stage_output(stage):
                 result = actions[stage]()
             result.fingerprint = key
@@ -227,12 +230,16 @@ class Pipeline:
     def _restore(self, stage: str, entry: CacheEntry, ctx: StageContext) -> StageResult:
         """Put a cached stage's files back where the stage would have written them."""
         data = dict(entry.data)
+        cleared: set[str] = set()
         for name, cached in entry.files.items():
             top, _, rest = name.partition("/")
             if top == "model":
                 target = self.settings.models_root / rest
                 data["model"] = {**data["model"], "path": str(target), "source": "cached"}
             elif top in ("core", "nlu", "cross_validation"):
+                if top not in cleared:  # as a real run does: no stale file from an earlier run
+                    ctx.out_dir(top)
+                    cleared.add(top)
                 target = ctx.results_root / top / rest
             else:
                 target = ctx.logs_dir / name

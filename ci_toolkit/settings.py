@@ -30,12 +30,36 @@ def split_args(value: str | None, *, option: str) -> tuple[str, ...]:
         raise UsageError(f"{option} could not be split into arguments: {error}.") from error
 
 
-def usable_cpus() -> int:
-    """CPUs this process may run on (a container's limit, not the host's count)."""
+CGROUP = Path("/sys/fs/cgroup")
+
+
+def cgroup_cpu_limit(root: Path = CGROUP) -> int | None:
+    """Whole CPUs a container's quota allows (`docker run --cpus`), None if unlimited.
+
+    The affinity mask does not show a quota, so a 1-CPU container on a 4-core host would
+    otherwise count 4. Read as cgroup v2 (cpu.max) or v1 (cpu.cfs_quota_us)."""
     try:
-        return len(os.sched_getaffinity(0))
+        v2 = root / "cpu.max"
+        if v2.is_file():
+            quota, period = v2.read_text().split()[:2]
+        else:
+            quota = (root / "cpu" / "cpu.cfs_quota_us").read_text().strip()
+            period = (root / "cpu" / "cpu.cfs_period_us").read_text().strip()
+        if quota in ("max", "-1"):
+            return None
+        return max(1, int(int(quota) / int(period)))
+    except (OSError, ValueError):
+        return None
+
+
+def usable_cpus() -> int:
+    """CPUs this process may run on: its affinity mask, capped by a container's quota."""
+    try:
+        cpus = len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
+        cpus = os.cpu_count() or 1
+    limit = cgroup_cpu_limit()
+    return min(cpus, limit) if limit else cpus
 
 
 def default_jobs() -> int:

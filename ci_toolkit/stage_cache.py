@@ -13,7 +13,7 @@ import tempfile
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from ci_toolkit.hashing import file_sha256
@@ -23,6 +23,9 @@ MANIFEST_VERSION = 1
 # Entries kept per stage: enough to switch between a few branches without recomputing,
 # few enough that a CI cache (actions/cache) does not grow run after run.
 KEEP_PER_STAGE = 3
+# An entry is built in a hidden staging directory and renamed into place; one older than this
+# was left by a run that crashed mid-store (a live store takes seconds to minutes).
+STALE_STAGING_S = 24 * 3600
 
 
 @dataclass(frozen=True)
@@ -43,14 +46,16 @@ class StageCache:
         return self.root / "stages" / stage / fingerprint
 
     def load(self, stage: str, fingerprint: str) -> CacheEntry | None:
+        """The verified entry, or None (a miss) if there is none or it cannot be trusted."""
         entry_dir = self._entry_dir(stage, fingerprint)
         if not entry_dir.exists():
             return None
-        problem = self._verify(entry_dir, stage, fingerprint)
+        try:
+            problem = self._verify(entry_dir, stage, fingerprint)
+        except OSError as error:
+            problem = f"it could not be read: {error}"
         if problem:
-            self._warn(f"The cached result of {stage} is unusable ({problem}); "
-                       "it was discarded and the stage runs again.")
-            shutil.rmtree(entry_dir, ignore_errors=True)
+            self.discard(stage, fingerprint, problem)
             return None
         manifest = json.loads((entry_dir / MANIFEST).read_text(encoding="utf-8"))
         entry_dir.touch()  # recently used entries survive pruning
@@ -62,6 +67,11 @@ class StageCache:
             files={name: entry_dir / "files" / name for name in manifest["files"]},
         )
 
+    def discard(self, stage: str, fingerprint: str, problem: str) -> None:
+        self._warn(f"The cached result of {stage} is unusable ({problem}); "
+                   "it was discarded and the stage runs again.")
+        shutil.rmtree(self._entry_dir(stage, fingerprint), ignore_errors=True)
+
     @staticmethod
     def _verify(entry_dir: Path, stage: str, fingerprint: str) -> str | None:
         try:
@@ -72,9 +82,13 @@ class StageCache:
                 or manifest.get("fingerprint") != fingerprint):
             return "the manifest does not describe this entry"
         if not (isinstance(manifest.get("files"), dict)
-                and isinstance(manifest.get("data"), dict)):
+                and isinstance(manifest.get("data"), dict)
+                and isinstance(manifest.get("duration_s"), (int, float))):
             return "the manifest is incomplete"
         for name, expected in manifest["files"].items():
+            relative = PurePosixPath(name)
+            if relative.is_absolute() or ".." in relative.parts:
+                return f"{name} points outside the entry"
             path = entry_dir / "files" / name
             if not path.is_file():
                 return f"{name} is missing"
@@ -91,7 +105,23 @@ class StageCache:
         data: Mapping[str, Any],
         files: Mapping[str, Path],
     ) -> None:
-        """Store atomically: build the entry aside, then move it into place."""
+        """Store atomically: build the entry aside, then move it into place. A failure (a
+        full disk, say) costs only the entry: the stage's own result stands."""
+        try:
+            self._store(stage, fingerprint, duration_s=duration_s, data=data, files=files)
+        except OSError as error:
+            self._warn(f"The result of {stage} could not be cached ({error}); "
+                       "the next run will run it again.")
+
+    def _store(
+        self,
+        stage: str,
+        fingerprint: str,
+        *,
+        duration_s: float,
+        data: Mapping[str, Any],
+        files: Mapping[str, Path],
+    ) -> None:
         final = self._entry_dir(stage, fingerprint)
         final.parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=f".{fingerprint[:12]}-", dir=final.parent))
@@ -122,7 +152,16 @@ class StageCache:
     def prune(self, stage: str, keep: int = KEEP_PER_STAGE) -> None:
         """Drop all but the ``keep`` most recently used entries of a stage."""
         stage_dir = self.root / "stages" / stage
-        entries = sorted((p for p in stage_dir.iterdir() if p.is_dir()),
-                         key=lambda p: p.stat().st_mtime, reverse=True)
+        now = time.time()
+        entries = []
+        for path in stage_dir.iterdir():
+            if not path.is_dir():
+                continue
+            if path.name.startswith("."):  # staging: maybe another run's store in progress
+                if now - path.stat().st_mtime > STALE_STAGING_S:
+                    shutil.rmtree(path, ignore_errors=True)
+                continue
+            entries.append(path)
+        entries.sort(key=lambda p: p.stat().st_mtime, reverse=True)
         for stale in entries[keep:]:
             shutil.rmtree(stale, ignore_errors=True)

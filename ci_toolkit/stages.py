@@ -185,7 +185,8 @@ def run_cross_validate(ctx: StageContext) -> StageResult:
     out = ctx.out_dir("cross_validation")
     argv = runner.cross_validate_argv(ctx.runtime.project, folds=s.folds, out=out.resolve(),
                                       extra=s.test_nlu_args)
-    done = ctx.runtime.run(argv, label=LABELS["cross_validate"], log_file=ctx.log("cross_validate"))
+    done = ctx.runtime.run(argv, label=LABELS["cross_validate"], log_file=ctx.log("cross_validate"),
+                           extra_env=runner.NO_RASA_CACHE)
     if done.returncode != 0 or not any(out.glob("*_report.json")):
         return _finish("cross_validate", done, status=FAILED,
                        reason=_failure_reason(done, "cross-validation wrote no report"))

@@ -32,7 +32,7 @@ class JobsType(click.ParamType):
 
     def convert(self, value: Any, param: click.Parameter | None,
                 ctx: click.Context | None) -> int | None:
-        if value is None or isinstance(value, int) and value >= 1:
+        if value is None or (isinstance(value, int) and value >= 1):
             return value
         text = str(value).strip().lower()
         if text == "auto":

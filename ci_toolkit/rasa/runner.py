@@ -57,7 +57,17 @@ def rasa_environment(base: Mapping[str, str], *, rasa_cache: Path | None) -> dic
     if rasa_cache is not None:
         # Absolute: rasa resolves it against its own working directory, the project.
         env["RASA_CACHE_DIRECTORY"] = str(rasa_cache.resolve())
+    else:
+        # --no-cache: otherwise rasa would still reuse components from PROJECT/.rasa/cache,
+        # and `rasa train core`/`nlu` have no --force that covers it.
+        env["RASA_MAX_CACHE_SIZE"] = "0"
     return env
+
+
+# Cross-validation shuffles its folds afresh each run, so rasa's cache could never serve its
+# components again; caching them only fills the cache, and next to a concurrent `rasa train`
+# two processes would evict entries from under each other.
+NO_RASA_CACHE = {"RASA_MAX_CACHE_SIZE": "0"}
 
 
 @dataclass(frozen=True)
@@ -68,14 +78,15 @@ class RasaRuntime:
     console: proc.Console
     timeout_s: float | None = None
 
-    def run(self, argv: Sequence[str], *, label: str, log_file: Path) -> proc.Completed:
+    def run(self, argv: Sequence[str], *, label: str, log_file: Path,
+            extra_env: Mapping[str, str] | None = None) -> proc.Completed:
         # rasa resolves relative paths and its .rasa/cache against the working directory.
         return proc.run(
             [self.executable, *argv],
             label=label,
             console=self.console,
             cwd=self.project.root,
-            env=self.env,
+            env={**self.env, **(extra_env or {})},
             log_file=log_file,
             timeout_s=self.timeout_s,
         )

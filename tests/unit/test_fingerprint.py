@@ -63,7 +63,9 @@ def test_options_and_rasa_version_are_inputs(tmp_path: Path) -> None:
 def test_finetuning_is_never_cached(tmp_path: Path) -> None:
     project = copy_example(tmp_path / "bot")
     prints = _prints(project, finetune=True)
-    assert prints["train"] is None and prints["test_core"] is None
+    # The NLU test too: the fine-tuned model depends on the model it started from.
+    assert prints["train"] is None and prints["test_core"] is None and prints["test_nlu"] is None
+    assert prints["cross_validate"] is not None  # trains its own models from scratch
 
 
 def _use_components(project: Path, *, pipeline: str | None = None, policy: str | None = None) -> None:
@@ -119,3 +121,51 @@ def test_component_outside_the_project_is_never_cached(tmp_path: Path) -> None:
     assert prints["test_nlu"] is None and prints["cross_validate"] is None
     assert prints["validate"] is not None
     assert len(warnings) == 1 and "installed_pkg.featurizers.Fancy" in warnings[0]
+
+
+def test_non_yaml_training_data_is_an_input(tmp_path: Path) -> None:
+    def add_lookup(project: Path) -> None:
+        (project / "data" / "cities.txt").write_text("Berlin\nParis\n")
+    assert _changed(tmp_path, add_lookup) == {
+        "validate", "train", "test_core", "test_nlu", "cross_validate"}
+
+
+def test_end_to_end_story_text_is_an_nlu_input(tmp_path: Path) -> None:
+    project = copy_example(tmp_path / "bot")
+    stories = project / "data" / "stories.yml"
+    stories.write_text(stories.read_text() + """
+  - story: end to end
+    steps:
+      - user: I would like a flat white
+      - action: utter_greet
+""")
+    before = _prints(project)
+    stories.write_text(stories.read_text().replace("a flat white", "an espresso"))
+    after = _prints(project)
+    assert {s for s in before if before[s] != after[s]} == {
+        "validate", "train", "test_core", "test_nlu", "cross_validate"}
+
+
+def test_given_model_nlu_test_sees_retrieval_responses(tmp_path: Path) -> None:
+    project = copy_example(tmp_path / "bot")
+    model = tmp_path / "given.tar.gz"
+    model.write_bytes(b"model")
+
+    def prints() -> dict[str, str | None]:
+        return stage_fingerprints(load_project(project), PipelineSettings(project_dir=project),
+                                  rasa_version="3.6.21", given_model=model)
+    before = prints()
+    domain = project / "domain.yml"
+    domain.write_text(domain.read_text().replace("free wifi", "fast free wifi"))
+    assert prints()["test_nlu"] != before["test_nlu"]
+
+
+def test_importers_make_nothing_cacheable(tmp_path: Path) -> None:
+    project = copy_example(tmp_path / "bot")
+    config = project / "config.yml"
+    config.write_text(config.read_text() + "importers:\n  - name: MultiProjectImporter\n")
+    warnings: list[str] = []
+    prints = stage_fingerprints(load_project(project), PipelineSettings(project_dir=project),
+                                rasa_version="3.6.21", given_model=None, warn=warnings.append)
+    assert set(prints.values()) == {None}
+    assert len(warnings) == 1 and "importers" in warnings[0]

@@ -54,3 +54,11 @@ def test_rasa_cache_directory_is_absolute(tmp_path: Path, monkeypatch: pytest.Mo
     env = runner.rasa_environment({}, rasa_cache=Path("bot/.ci-toolkit/cache/rasa"))
     assert env["RASA_CACHE_DIRECTORY"] == str(tmp_path / "bot/.ci-toolkit/cache/rasa")
     assert env["RASA_TELEMETRY_ENABLED"] == "false"
+    assert "RASA_MAX_CACHE_SIZE" not in env
+
+
+def test_no_cache_turns_rasas_own_cache_off() -> None:
+    # Otherwise rasa would reuse components from PROJECT/.rasa/cache despite --no-cache.
+    env = runner.rasa_environment({}, rasa_cache=None)
+    assert env["RASA_MAX_CACHE_SIZE"] == "0"
+    assert "RASA_CACHE_DIRECTORY" not in env

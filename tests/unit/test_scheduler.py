@@ -20,7 +20,7 @@ from tests.rasa_support import copy_example
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "rasa"
 
 STAND_IN = r'''#!{python}
-import json, shutil, sys, time
+import json, os, shutil, sys, time
 from pathlib import Path
 args = sys.argv[1:]
 fixtures = Path({fixtures!r})
@@ -30,7 +30,8 @@ def arg(name):
     return args[args.index(name) + 1]
 command = " ".join(a for a in args[:2] if not a.startswith("-"))
 with journal.open("a") as j:
-    j.write(json.dumps({{"start": command, "t": time.monotonic()}}) + "\n")
+    j.write(json.dumps({{"start": command, "t": time.monotonic(),
+                        "rasa_cache_size": os.environ.get("RASA_MAX_CACHE_SIZE")}}) + "\n")
 time.sleep(0.2)
 mode = behaviour.get(command, "ok")
 if command == "data validate":
@@ -81,8 +82,9 @@ def stand_in(tmp_path: Path):
         behaviour.write_text(json.dumps(behave or {}))
         journal.unlink(missing_ok=True)
         project = copy_example(tmp_path / "bot") if not (tmp_path / "bot").exists() else tmp_path / "bot"
+        options.setdefault("use_cache", False)
         settings = PipelineSettings(project_dir=project, rasa=str(rasa), cross_validation=True,
-                                    use_cache=False, **options)
+                                    **options)
         result = Pipeline(settings, console=Console(io.StringIO()), environ={}).execute()
         events = [json.loads(line) for line in journal.read_text().splitlines()] if journal.exists() else []
         return result, events
@@ -187,3 +189,39 @@ def test_in_actions_each_stage_is_one_group_whatever_the_jobs(stand_in, tmp_path
     for title, body in groups.items():
         stage = title.split(" ")[0]
         assert body and all(line.startswith(f"[{labels.get(stage, stage)} ") for line in body)
+
+
+def test_a_restored_stage_leaves_no_stale_file_of_an_earlier_run(stand_in, tmp_path) -> None:
+    stand_in(use_cache=True)
+    stale = tmp_path / "bot" / "results" / "nlu" / "from_an_older_run.png"
+    stale.write_bytes(b"png")
+    result, _ = stand_in(use_cache=True)
+    assert all(r.cached for r in result.results.values())
+    assert not stale.exists()
+    assert (tmp_path / "bot" / "results" / "nlu" / "intent_report.json").is_file()
+
+
+def test_an_entry_that_cannot_be_restored_is_discarded_and_the_stage_runs(stand_in, tmp_path) -> None:
+    stand_in(use_cache=True)
+    # A manifest that passes its checksums but lacks the model record.
+    [manifest] = (tmp_path / "bot" / ".ci-toolkit" / "cache" / "stages" / "train").glob("*/manifest.json")
+    content = json.loads(manifest.read_text())
+    del content["data"]["model"]
+    manifest.write_text(json.dumps(content))
+    screen = io.StringIO()
+    settings = PipelineSettings(project_dir=tmp_path / "bot", rasa=str(tmp_path / "bin" / "rasa"),
+                                cross_validation=True, use_cache=True)
+    result = Pipeline(settings, console=Console(screen), environ={}).execute()
+    assert result.results["train"].status == "passed" and not result.results["train"].cached
+    assert "could not be restored" in screen.getvalue()
+    assert result.results["test_nlu"].cached
+
+
+def test_rasas_own_cache_is_off_for_cross_validation_and_with_no_cache(stand_in) -> None:
+    _, events = stand_in(use_cache=True, jobs=1)
+    sizes = {e["start"] + (" cv" if i == 4 else ""): e["rasa_cache_size"]
+             for i, e in enumerate(e for e in events if e.get("start"))}
+    assert sizes == {"data validate": None, "train": None, "test core": None, "test nlu": None,
+                     "test nlu cv": "0"}
+    _, events = stand_in(use_cache=False, jobs=1)
+    assert {e["rasa_cache_size"] for e in events if e.get("start")} == {"0"}

@@ -22,6 +22,13 @@ def _store(cache: StageCache, tmp_path: Path) -> Path:
     return tmp_path / "cache" / "stages" / "test_nlu" / "abc"
 
 
+def _edit_manifest(entry_dir: Path, edit) -> None:
+    path = entry_dir / "manifest.json"
+    manifest = json.loads(path.read_text())
+    edit(manifest)
+    path.write_text(json.dumps(manifest))
+
+
 def test_round_trip(cache, tmp_path: Path) -> None:
     store, warnings = cache
     _store(store, tmp_path)
@@ -39,6 +46,11 @@ def test_round_trip(cache, tmp_path: Path) -> None:
     (lambda e: (e / "files" / "nlu" / "intent_report.json").unlink(), "is missing"),
     (lambda e: (e / "manifest.json").write_text(json.dumps(
         {**json.loads((e / "manifest.json").read_text()), "fingerprint": "xyz"})), "does not describe"),
+    (lambda e: _edit_manifest(e, lambda m: m.pop("duration_s")), "incomplete"),
+    (lambda e: _edit_manifest(e, lambda m: m["files"].update({"../../escape.json": "0"})),
+     "points outside the entry"),
+    (lambda e: _edit_manifest(e, lambda m: m["files"].update({"/etc/passwd": "0"})),
+     "points outside the entry"),
 ])
 def test_damaged_entries_are_discarded_never_trusted(cache, tmp_path: Path, damage, reason: str) -> None:
     store, warnings = cache
@@ -62,3 +74,29 @@ def test_only_the_most_recently_used_entries_are_kept(cache, tmp_path: Path) -> 
     store.load("validate", "fp0")  # used again: survives the next pruning
     store.store("validate", "fp3", duration_s=1, data={}, files={"validate.log": source})
     assert sorted(p.name for p in stage_dir.iterdir()) == ["fp0", "fp2", "fp3"]
+
+
+def test_staging_directories_do_not_count_and_stale_ones_go(cache, tmp_path: Path) -> None:
+    import os
+
+    store, _ = cache
+    source = tmp_path / "log"
+    source.write_text("x")
+    stage_dir = tmp_path / "cache" / "stages" / "validate"
+    stage_dir.mkdir(parents=True)
+    live, crashed = stage_dir / ".fp9-live", stage_dir / ".fp8-crashed"
+    live.mkdir()
+    crashed.mkdir()
+    os.utime(crashed, (0, 0))  # left by a run that crashed long ago
+    for index in range(3):
+        store.store("validate", f"fp{index}", duration_s=1, data={}, files={"validate.log": source})
+    assert sorted(p.name for p in stage_dir.iterdir()) == [".fp9-live", "fp0", "fp1", "fp2"]
+
+
+def test_a_failed_store_warns_and_leaves_no_entry(cache, tmp_path: Path) -> None:
+    store, warnings = cache
+    store.store("validate", "fp", duration_s=1, data={},
+                files={"validate.log": tmp_path / "not-written"})
+    assert store.load("validate", "fp") is None
+    assert len(warnings) == 1 and "could not be cached" in warnings[0]
+    assert [p.name for p in (tmp_path / "cache" / "stages" / "validate").iterdir()] == []
