@@ -37,6 +37,7 @@ sys.path.insert(0, str(REPO))
 
 from benchmarks import generate_assistant  # noqa: E402
 from benchmarks.generate_assistant import generate  # noqa: E402
+from benchmarks.peak_memory import PeakMemory  # noqa: E402
 from tests import project_changes  # noqa: E402
 
 RASA = os.environ.get("CI_TOOLKIT_RASA", "rasa")
@@ -78,12 +79,15 @@ def toolkit(project: Path, *extra: str) -> tuple[float, dict]:
     argv = [sys.executable, "-m", "ci_toolkit.cli", "run", str(project), "--cross-validation",
             "--folds", FOLDS, *extra]
     started = time.monotonic()
-    done = subprocess.run(argv, env={**ENV, "CI_TOOLKIT_RASA": RASA}, stdout=subprocess.DEVNULL,
-                          stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(argv, env={**ENV, "CI_TOOLKIT_RASA": RASA},
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    with PeakMemory(process.pid) as memory:
+        returncode = process.wait()
     elapsed = time.monotonic() - started
     report = json.loads((project / "reports" / "report.json").read_text())
-    if done.returncode != 0:
+    if returncode != 0:
         raise SystemExit(f"ci-toolkit run failed on {project}: {report['stages']}")
+    report["peak_memory_gib"] = round(memory.peak_bytes / 2**30, 2)
     return elapsed, report
 
 
@@ -127,12 +131,14 @@ def measure_repeat(source: Path, workdir: Path, log: Callable[[str], None],
         log("  ci-toolkit run --jobs 1, cold")
         wall, report = toolkit(warm, "--jobs", "1")
         record("cold", {"wall_s": wall, "rasa_s": rasa_seconds(report),
+                        "peak_memory_gib": report["peak_memory_gib"],
                         "ran": [s["name"] for s in report["stages"] if not s["cached"]]})
     for jobs in ("2", "3"):
         if f"jobs{jobs}" in scenarios:
             log(f"  ci-toolkit run --jobs {jobs}, cold")
             wall, report = toolkit(fresh_copy(source, workdir, f"jobs{jobs}"), "--jobs", jobs)
-            record(f"jobs{jobs}", {"wall_s": wall, "rasa_s": rasa_seconds(report)})
+            record(f"jobs{jobs}", {"wall_s": wall, "rasa_s": rasa_seconds(report),
+                                   "peak_memory_gib": report["peak_memory_gib"]})
     for name in [n for n in ("nochange", *changes) if n in scenarios]:
         log(f"  ci-toolkit run --jobs 1 after: {name}")
         project = warm_copy(warm, workdir, name)
@@ -307,6 +313,15 @@ def render(results: dict) -> str:
                            ("nlu", "NLU data changed"), ("story", "story changed")):
             lines.append(row(label, key, "all" if key.startswith("jobs") else None))
         lines.append("")
+        peaks = [(label, [r["peak_memory_gib"] for r in runs.get(key, [])
+                          if "peak_memory_gib" in r])
+                 for key, label in (("cold", "--jobs 1"), ("jobs2", "--jobs 2"),
+                                    ("jobs3", "--jobs 3"))]
+        measured = [f"{label} {median(values):.2f} GiB (of {len(values)})"
+                    for label, values in peaks if values]
+        if measured:
+            lines += ["Peak resident memory of the whole run, every rasa process it started "
+                      f"together (sampled every 0.5 s, median): {'; '.join(measured)}.", ""]
         if overheads:
             lines += [f"Toolkit overhead in the cold `--jobs 1` run (wall time not spent in "
                       f"rasa): median {median(overheads):.1f} s, "
