@@ -266,12 +266,42 @@ def main() -> None:
     log(f"wrote {args.out / 'RESULTS.md'}")
 
 
+def runs_by_day(runs: list[dict]) -> str:
+    """'364.7, 377.6 (11-22); 231.1 (11-30)': runs in the order measured, grouped by day."""
+    days: dict[str, list[str]] = {}
+    for run in runs:
+        days.setdefault(run.get("date", "?")[5:10], []).append(f"{run['wall_s']:.1f}")
+    return "; ".join(f"{', '.join(walls)} ({day})" for day, walls in days.items())
+
+
+def day(run: dict) -> str:
+    return run.get("date", "?")[:10]
+
+
+def same_day_ratio(runs: dict, key: str, reference: str) -> float | None:
+    """How `key` compares with `reference`, only ever on runs of the same day (the machine's
+    speed can differ between days): the median over shared days of the two days' medians."""
+    ratios = []
+    for shared in sorted({day(r) for r in runs.get(key, [])}):
+        walls = [r["wall_s"] for r in runs[key] if day(r) == shared]
+        reference_walls = [r["wall_s"] for r in runs.get(reference, []) if day(r) == shared]
+        if reference_walls:
+            ratios.append(median(walls) / median(reference_walls))
+    return median(ratios) if ratios else None
+
+
+def ratio_cell(runs: dict, key: str, reference: str) -> str:
+    ratio = same_day_ratio(runs, key, reference)
+    return f"{ratio:.2f}" if ratio is not None else "not on one day"
+
+
 def render(results: dict) -> str:
     lines = ["# Benchmark results", "",
              "Written by `scripts/benchmark.sh` (benchmarks/run_benchmarks.py); every run, with "
              "its date and commit, is in `benchmarks/results.json`.", "",
              f"Machine: {results['machine']}.", "",
-             "Figures are medians over the repeats shown; times are wall-clock seconds. The raw "
+             "Figures are medians over the repeats shown; times are wall-clock seconds. Ratios "
+             "compare runs of the same day only. The raw "
              "sequence is the rasa commands RasaHQ/rasa-train-test-gha runs, one after the "
              "other. `ci-toolkit run` cold with `--jobs 1` runs the same work in the same "
              "order; `--jobs 2` is the default (auto) on this 2-core machine, and `--jobs 3` "
@@ -279,16 +309,17 @@ def render(results: dict) -> str:
              "scenarios start from the cold run's cache and use `--jobs 1`, so what they save "
              "is the cache's doing alone.", ""]
     for name, runs in results["projects"].items():
-        raw = median([r["wall_s"] for r in runs["raw"]])
         cold = median([r["wall_s"] for r in runs["cold"]])
         cold_rasa = median([r["rasa_s"] for r in runs["cold"]])
         overheads = [(r["wall_s"] - r["rasa_s"]) for r in runs["cold"]]
         dates = sorted({r.get("date", "?")[:10] for rs in runs.values() for r in rs})
         counts = [len(rs) for rs in runs.values() if rs]
         span = str(max(counts)) if min(counts) == max(counts) else f"{min(counts)} to {max(counts)}"
+        across_days = (" Runs are grouped by day: the machine's speed differed between "
+                       "days, as the same scenario's runs show." if len(dates) > 1 else "")
         lines += [f"## {name}", "",
                   f"Runs per scenario: {span} ({', '.join(dates)}); the "
-                  "runs column lists every one.", "",
+                  f"runs column lists every one.{across_days}", "",
                   "| scenario | wall (s), median | runs (s) | vs raw sequence | vs cold | "
                   "stages that ran |",
                   "|---|---:|---|---:|---:|---|"]
@@ -298,12 +329,14 @@ def render(results: dict) -> str:
             if not walls:
                 return f"| {label} | not measured | | | | |"
             wall = median(walls)
-            every = ", ".join(f"{w:.1f}" for w in walls)
+            every = runs_by_day(runs[key]) if len(dates) > 1 else ", ".join(
+                f"{w:.1f}" for w in walls)
             if ran is None:
                 names = runs[key][-1].get("ran")
                 ran = ", ".join(names) if names else ("none" if names is not None else "all")
-            versus_cold = f"{wall / cold:.2f}" if key != "raw" else ""
-            return f"| {label} | {wall:.1f} | {every} | {wall / raw:.2f} | {versus_cold} | {ran} |"
+            versus_raw = ratio_cell(runs, key, "raw")
+            versus_cold = ratio_cell(runs, key, "cold") if key != "raw" else ""
+            return f"| {label} | {wall:.1f} | {every} | {versus_raw} | {versus_cold} | {ran} |"
 
         lines.append(row("raw rasa sequence (RTT)", "raw", "all"))
         for key, label in (("cold", "ci-toolkit run, cold, --jobs 1"),
@@ -313,6 +346,10 @@ def render(results: dict) -> str:
                            ("nlu", "NLU data changed"), ("story", "story changed")):
             lines.append(row(label, key, "all" if key.startswith("jobs") else None))
         lines.append("")
+        jobs3_to_jobs2 = same_day_ratio(runs, "jobs3", "jobs2")
+        if jobs3_to_jobs2 is not None:
+            lines += [f"`--jobs 3` took {jobs3_to_jobs2:.2f} times as long as `--jobs 2` "
+                      "measured on the same day.", ""]
         peaks = [(label, [r["peak_memory_gib"] for r in runs.get(key, [])
                           if "peak_memory_gib" in r])
                  for key, label in (("cold", "--jobs 1"), ("jobs2", "--jobs 2"),

@@ -66,8 +66,11 @@ def default_jobs() -> int:
     """Two stages at a time wherever there are two CPUs.
 
     A rasa command keeps about one core busy. On 2 cores, two jobs made the example's cold
-    run 0.66x as long as one job (benchmarks/RESULTS.md). More than two was not measured:
-    every machine at hand has 2 cores, so a larger value stays the user's choice.
+    run 0.66x as long as one job (benchmarks/RESULTS.md). Three jobs, every stage that can
+    run at once, were 1.15x as long as two on the example and 0.94x on a 200-intent assistant
+    (runs of the same day) and took up to 1 GiB more memory, so three is not the default.
+    Machines with 4 or more cores were not available to measure; there a larger value stays
+    the user's choice.
     """
     return 2 if usable_cpus() >= 2 else 1
 
