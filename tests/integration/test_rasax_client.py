@@ -110,7 +110,8 @@ def test_409_with_the_same_file_is_success(fake: FakeRasaX, session: requests.Se
 
 def test_409_with_a_different_file_is_an_error_without_replace(
         fake: FakeRasaX, session: requests.Session, logs: list[str], tmp_path: Path) -> None:
-    fake.add_model("m3", gzip.compress(b"old model"))
+    old_model = gzip.compress(b"old model")  # compressed once: gzip stamps the current second
+    fake.add_model("m3", old_model)
     model = archive(tmp_path, "m3.tar.gz", b"new model")
 
     with pytest.raises(ToolkitError) as caught:
@@ -118,7 +119,7 @@ def test_409_with_a_different_file_is_an_error_without_replace(
 
     assert "different model named 'm3'" in caught.value.message
     assert "--replace-model" in caught.value.message
-    assert fake.models["m3"].data == gzip.compress(b"old model")
+    assert fake.models["m3"].data == old_model
     assert fake.calls("DELETE") == []
     assert_no_secret(caught.value)
 
