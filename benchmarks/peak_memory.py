@@ -13,8 +13,9 @@ from pathlib import Path
 PAGE_BYTES = os.sysconf("SC_PAGE_SIZE")
 
 
-def _parents() -> dict[int, int]:
-    parents = {}
+def _children() -> dict[int, list[int]]:
+    """Every running process's children, by parent pid."""
+    children: dict[int, list[int]] = {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             text = stat.read_text()
@@ -22,19 +23,18 @@ def _parents() -> dict[int, int]:
             continue
         # The command name, in parentheses, may hold spaces; the fields after it are fixed.
         fields = text[text.rindex(")") + 2:].split()
-        parents[int(stat.parent.name)] = int(fields[1])
-    return parents
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    return children
 
 
 def tree_rss_bytes(root: int) -> int:
     """Resident memory of `root` and all its descendants, now."""
-    parents = _parents()
+    children = _children()
     tree, frontier = {root}, [root]
     while frontier:
-        parent = frontier.pop()
-        children = [pid for pid, ppid in parents.items() if ppid == parent and pid not in tree]
-        tree.update(children)
-        frontier.extend(children)
+        found = [pid for pid in children.get(frontier.pop(), []) if pid not in tree]
+        tree.update(found)
+        frontier.extend(found)
     total = 0
     for pid in tree:
         try:

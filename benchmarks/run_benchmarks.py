@@ -266,16 +266,16 @@ def main() -> None:
     log(f"wrote {args.out / 'RESULTS.md'}")
 
 
+def day(run: dict) -> str:
+    return run.get("date", "?")[:10]
+
+
 def runs_by_day(runs: list[dict]) -> str:
     """'364.7, 377.6 (11-22); 231.1 (11-30)': runs in the order measured, grouped by day."""
     days: dict[str, list[str]] = {}
     for run in runs:
-        days.setdefault(run.get("date", "?")[5:10], []).append(f"{run['wall_s']:.1f}")
-    return "; ".join(f"{', '.join(walls)} ({day})" for day, walls in days.items())
-
-
-def day(run: dict) -> str:
-    return run.get("date", "?")[:10]
+        days.setdefault(day(run)[5:], []).append(f"{run['wall_s']:.1f}")
+    return "; ".join(f"{', '.join(walls)} ({date})" for date, walls in days.items())
 
 
 def same_day_ratio(runs: dict, key: str, reference: str) -> float | None:
@@ -312,7 +312,7 @@ def render(results: dict) -> str:
         cold = median([r["wall_s"] for r in runs["cold"]])
         cold_rasa = median([r["rasa_s"] for r in runs["cold"]])
         overheads = [(r["wall_s"] - r["rasa_s"]) for r in runs["cold"]]
-        dates = sorted({r.get("date", "?")[:10] for rs in runs.values() for r in rs})
+        dates = sorted({day(r) for rs in runs.values() for r in rs})
         counts = [len(rs) for rs in runs.values() if rs]
         span = str(max(counts)) if min(counts) == max(counts) else f"{min(counts)} to {max(counts)}"
         across_days = (" Runs are grouped by day: the machine's speed differed between "
