@@ -2,7 +2,7 @@
 
 Runs on a private Docker engine started here (tests/integration/docker_services.py) with the
 locally made rasa/rasa-sdk:3.6.2 base, and builds examples/coffeebot's actions with the
-shipped docker/Dockerfile through ci_toolkit.image, as `ci-toolkit image build` does.
+shipped docker/Dockerfile through ci_toolkit.image.build, as `ci-toolkit image build` does.
 
 - cold: every step rebuilt (``nocache``), the base image already present;
 - code-only: after a change to actions/actions.py, with the layer cache;
@@ -33,15 +33,15 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
-from ci_toolkit.image import build_image  # noqa: E402
-from ci_toolkit.image_context import (  # noqa: E402
+from ci_toolkit.image.build import build_image  # noqa: E402
+from ci_toolkit.image.context import (  # noqa: E402
     BuildInputs,
     context_archive,
     context_patterns,
     resolve_inputs,
     standard_build_args,
 )
-from ci_toolkit.image_names import ImageNames  # noqa: E402
+from ci_toolkit.image.names import ImageNames  # noqa: E402
 from ci_toolkit.proc import Console  # noqa: E402
 from tests.integration import docker_services, sdk_base_image  # noqa: E402
 

@@ -166,8 +166,8 @@ def startup_times(repeats: int = 15) -> list[float]:
 
 def summary_times(repeats: int = 20) -> list[float]:
     """Build and render the PR comment of a 300-intent report against its baseline."""
-    from ci_toolkit.summary import build_summary
-    from ci_toolkit.summary_render import render_markdown
+    from ci_toolkit.summary.build import build_summary
+    from ci_toolkit.summary.markdown import render_markdown
 
     inputs = REPO / "tests" / "fixtures" / "summary" / "inputs"
     report = json.loads((inputs / "300-intents.json").read_text())

@@ -60,8 +60,8 @@ smoke_options = option_group(
 
 def _smoke_plan(session: Any, smoke_tests: Path | None, url: str | None, timeout_s: float,
                 token: str | None) -> Any:
+    from ci_toolkit.deploy.conversations import SmokeTester, load_conversations
     from ci_toolkit.deploy.flow import SmokePlan
-    from ci_toolkit.deploy.smoke import SmokeTester, load_conversations
 
     if smoke_tests is None:
         return None
@@ -85,7 +85,7 @@ def smoke_test(smoke_tests: Path | None, smoke_url: str | None, smoke_timeout: f
     """
     import requests
 
-    from ci_toolkit.deploy.smoke import run_smoke_test
+    from ci_toolkit.deploy.conversations import run_smoke_test
     from ci_toolkit.gha import ActionsRuntime
 
     actions = ActionsRuntime()

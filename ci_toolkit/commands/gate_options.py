@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 import click
 
 from ci_toolkit.errors import UsageError
-from ci_toolkit.gates import GateSettings, parse_minimum
+from ci_toolkit.report.gates import GateSettings, parse_minimum
 
 # The parameter names @gate_options adds; a command passes the rest on to its own code.
 GATE_PARAMS: tuple[str, ...] = ("baseline", "minimums", "max_drop", "fail_on_failed_stories")
@@ -90,7 +90,7 @@ def gate_settings_from(**params: Any) -> tuple[GateSettings, dict | None]:
 
     Takes the whole ``**params`` of a command; only the names in GATE_PARAMS are read.
     """
-    from ci_toolkit.baseline import MissingBaseline, load_baseline
+    from ci_toolkit.report.baseline import MissingBaseline, load_baseline
 
     settings = GateSettings(
         minimums=tuple(params.get("minimums") or ()),

@@ -22,8 +22,8 @@ if TYPE_CHECKING:
     from docker.client import DockerClient
 
     from ci_toolkit.gha import ActionsRuntime
-    from ci_toolkit.image_names import ImageNames
-    from ci_toolkit.image_push import RegistryCredentials
+    from ci_toolkit.image.names import ImageNames
+    from ci_toolkit.image.push import RegistryCredentials
     from ci_toolkit.proc import Console
 
 # The rasa-sdk that docker/Dockerfile pins by default (a unit test keeps the two equal).
@@ -54,7 +54,7 @@ class BuildArgType(click.ParamType):
     name = "KEY=VALUE"
 
     def split_envvar_value(self, rv: str) -> Sequence[str]:
-        from ci_toolkit.image_context import split_build_args_env
+        from ci_toolkit.image.context import split_build_args_env
 
         return split_build_args_env(rv)
 
@@ -98,7 +98,7 @@ naming_options = _options(
 def _read_credentials(environ: Mapping[str, str], actions: ActionsRuntime,
                       ) -> RegistryCredentials | None:
     """Registry login from the environment only: never options, so never in argv."""
-    from ci_toolkit.image_push import RegistryCredentials
+    from ci_toolkit.image.push import RegistryCredentials
 
     def first(names: Sequence[str]) -> str:
         return next((environ[n] for n in names if environ.get(n)), "")
@@ -146,7 +146,7 @@ def _docker_client() -> DockerClient:
 
 def _names(context: Path, registry: str, image_name: str, tag: str | None, short_sha: bool,
            extra_tags: Sequence[str]) -> ImageNames:
-    from ci_toolkit.image_names import resolve_names, split_list
+    from ci_toolkit.image.names import resolve_names, split_list
 
     return resolve_names(registry=registry, image_name=image_name, tag=tag, short_sha=short_sha,
                          extra_tags=split_list(extra_tags), context=context,
@@ -155,7 +155,7 @@ def _names(context: Path, registry: str, image_name: str, tag: str | None, short
 
 def _check_sdk_version(context: Path, rasa_sdk_version: str | None, custom_base: bool,
                        console: Console, actions: ActionsRuntime) -> None:
-    from ci_toolkit.project import detect_rasa_version
+    from ci_toolkit.pipeline.project import detect_rasa_version
 
     version = rasa_sdk_version or DEFAULT_RASA_SDK_VERSION
     warning = None
@@ -199,7 +199,7 @@ def _outputs(names: ImageNames, image_id: str, digest: str | None,
 
 def _push(client: DockerClient, names: ImageNames, credentials: RegistryCredentials | None,
           attempts: int, console: Console) -> str:
-    from ci_toolkit.image_push import push_image
+    from ci_toolkit.image.push import push_image
 
     digest = push_image(client, names, credentials=credentials, console=console,
                         attempts=attempts)
@@ -287,8 +287,10 @@ def build(context: Path, registry: str, image_name: str, tag: str | None, short_
     import requests
 
     from ci_toolkit.gha import ActionsRuntime
-    from ci_toolkit.image import build_image
-    from ci_toolkit.image_context import (
+    from ci_toolkit.image.build import build_image
+    from ci_toolkit.image.container_check import custom_actions_in_domain
+    from ci_toolkit.image.container_check import smoke_test as run_smoke_test
+    from ci_toolkit.image.context import (
         BuildInputs,
         context_archive,
         context_patterns,
@@ -297,10 +299,8 @@ def build(context: Path, registry: str, image_name: str, tag: str | None, short_
         resolve_inputs,
         standard_build_args,
     )
-    from ci_toolkit.image_names import created_timestamp, source_url, split_list
-    from ci_toolkit.image_push import login
-    from ci_toolkit.image_smoke import custom_actions_in_domain
-    from ci_toolkit.image_smoke import smoke_test as run_smoke_test
+    from ci_toolkit.image.names import created_timestamp, source_url, split_list
+    from ci_toolkit.image.push import login
     from ci_toolkit.proc import Console
     from ci_toolkit.resources import shipped_path
 
@@ -360,7 +360,7 @@ def build(context: Path, registry: str, image_name: str, tag: str | None, short_
 
 
 def _revision(context: Path, environ: Mapping[str, str]) -> str:
-    from ci_toolkit.image_names import commit_sha
+    from ci_toolkit.image.names import commit_sha
 
     try:
         return commit_sha(context, environ)
@@ -374,8 +374,8 @@ def push_command(context: Path, registry: str, image_name: str, tag: str | None,
                  short_sha: bool, extra_tags: tuple[str, ...], push_attempts: int) -> None:
     """Push an image built earlier by `image build` (same naming options) to the registry."""
     from ci_toolkit.gha import ActionsRuntime
-    from ci_toolkit.image import local_image_id, tag_image
-    from ci_toolkit.image_push import login
+    from ci_toolkit.image.build import local_image_id, tag_image
+    from ci_toolkit.image.push import login
     from ci_toolkit.proc import Console
 
     actions = ActionsRuntime()

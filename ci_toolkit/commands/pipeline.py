@@ -133,7 +133,7 @@ folds_option = click.option(
 
 
 def _settings(params: dict[str, Any], **stage_switches: Any) -> Any:
-    from ci_toolkit.settings import PipelineSettings, default_jobs, split_args
+    from ci_toolkit.pipeline.settings import PipelineSettings, default_jobs, split_args
 
     return PipelineSettings(
         project_dir=params["project"],
@@ -170,10 +170,10 @@ def _settings(params: dict[str, Any], **stage_switches: Any) -> Any:
 def execute(settings: Any, *, gates: Any = None, baseline: Any = None) -> int:
     """Run the pipeline, write report.json, tell the user and Actions; return the exit code."""
     from ci_toolkit.gha import ActionsRuntime
-    from ci_toolkit.pipeline import Pipeline
+    from ci_toolkit.pipeline.result_table import render_table
+    from ci_toolkit.pipeline.run import Pipeline
     from ci_toolkit.proc import Console
-    from ci_toolkit.report import build_report, write_report
-    from ci_toolkit.terminal import render_table
+    from ci_toolkit.report.build import build_report, write_report
 
     console = Console()
     actions = ActionsRuntime()
@@ -181,7 +181,7 @@ def execute(settings: Any, *, gates: Any = None, baseline: Any = None) -> int:
                    actions=actions if actions.active else None).execute()
     report = build_report(run, environ=os.environ)
     if gates is not None and gates.configured:
-        from ci_toolkit.gates import evaluate_gates
+        from ci_toolkit.report.gates import evaluate_gates
 
         report["gates"] = evaluate_gates(report, baseline, gates)
         if not all(gate["passed"] for gate in report["gates"]):

@@ -39,8 +39,8 @@ def _ask_to_overwrite(planned: Any, diff: str) -> bool:
 
 def _rasa_version(given: str | None, project_root: Path) -> tuple[str, str | None]:
     from ci_toolkit.action_helpers import normalize_rasa_version
-    from ci_toolkit.project import detect_rasa_version
-    from ci_toolkit.scaffold_context import DEFAULT_RASA_VERSION
+    from ci_toolkit.pipeline.project import detect_rasa_version
+    from ci_toolkit.scaffold.context import DEFAULT_RASA_VERSION
 
     note = None
     if not given:
@@ -56,7 +56,7 @@ def _rasa_version(given: str | None, project_root: Path) -> tuple[str, str | Non
 
 
 def _next_steps(options: Any) -> None:
-    from ci_toolkit.scaffold_context import template_context
+    from ci_toolkit.scaffold.context import template_context
 
     settings = template_context(options)["deploy_settings"]
     lines = ["", "Next: review and commit the files."]
@@ -160,14 +160,14 @@ def scaffold(directory: Path, config: str | None, domain: str | None, data: tupl
     Exits 0 when every file is written or already identical, 1 when conflicts remain,
     2 when DIRECTORY is not a Rasa project or an option is invalid.
     """
-    from ci_toolkit.project import load_project
-    from ci_toolkit.scaffold import CONFLICT, CREATE, OVERWRITE, apply, plan
-    from ci_toolkit.scaffold_context import (
+    from ci_toolkit.pipeline.project import load_project
+    from ci_toolkit.scaffold.context import (
         ScaffoldOptions,
         layout_of,
         project_dir_in,
         repository_root,
     )
+    from ci_toolkit.scaffold.render import CONFLICT, CREATE, OVERWRITE, apply, plan
 
     project = load_project(directory, config=config, domain=domain, data=list(data) or None,
                            tests=tests)

@@ -112,12 +112,12 @@ def summary(report: Path, output: Path | None, html_path: Path | None, step_summ
     gates, and writes the summary to a file, the job summary and, on pull requests, one
     sticky comment. Exits 1 when a gate fails, after everything is written.
     """
-    from ci_toolkit.gates import evaluate_gates, failed_gates, gate_failure_message
     from ci_toolkit.gha import ActionsRuntime
-    from ci_toolkit.github import emit_annotations
-    from ci_toolkit.summary import build_summary
-    from ci_toolkit.summary_model import SummaryView
-    from ci_toolkit.summary_render import COMMENT_BUDGET, STEP_SUMMARY_BUDGET, render_markdown
+    from ci_toolkit.report.gates import evaluate_gates, failed_gates, gate_failure_message
+    from ci_toolkit.summary.build import build_summary
+    from ci_toolkit.summary.comment import emit_annotations
+    from ci_toolkit.summary.markdown import COMMENT_BUDGET, STEP_SUMMARY_BUDGET, render_markdown
+    from ci_toolkit.summary.view import SummaryView
 
     environ = dict(os.environ)
     actions = ActionsRuntime(environ)
@@ -142,7 +142,7 @@ def summary(report: Path, output: Path | None, html_path: Path | None, step_summ
     output.write_text(markdown, encoding="utf-8")
     click.echo(f"Summary written to {output} ({len(markdown)} characters).", err=True)
     if html_path is not None:
-        from ci_toolkit.html_report import write_html_report
+        from ci_toolkit.summary.html import write_html_report
 
         write_html_report(html_path, view, data, root=Path.cwd())
         click.echo(f"HTML report written to {html_path}.", err=True)
@@ -165,7 +165,7 @@ def summary(report: Path, output: Path | None, html_path: Path | None, step_summ
     elif comment and number is not None:
         from github import Auth, Github, GithubRetry
 
-        from ci_toolkit.github import publish_sticky_comment
+        from ci_toolkit.summary.comment import publish_sticky_comment
 
         token = environ["GITHUB_TOKEN"]
         api_url = (environ.get("GITHUB_API_URL") or DEFAULT_API_URL).rstrip("/")

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+from ci_toolkit.deploy.conversations import Conversation, SmokeReport, SmokeTester, run_smoke_test
 from ci_toolkit.deploy.helm import HelmCli, UpgradeSpec
 from ci_toolkit.deploy.rasa_server import (
     ModelSource,
@@ -27,7 +28,6 @@ from ci_toolkit.deploy.rasa_server import (
     rollback_source,
 )
 from ci_toolkit.deploy.rasax import RasaXClient
-from ci_toolkit.deploy.smoke import Conversation, SmokeReport, SmokeTester, run_smoke_test
 from ci_toolkit.errors import ToolkitError
 
 Log = Callable[[str], None]

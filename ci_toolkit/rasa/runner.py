@@ -12,7 +12,7 @@ from pathlib import Path
 
 from ci_toolkit import proc
 from ci_toolkit.errors import UsageError
-from ci_toolkit.project import RasaProject
+from ci_toolkit.pipeline.project import RasaProject
 
 RASA_HINT = (
     "Point --rasa (or CI_TOOLKIT_RASA) at the rasa executable, or put it on PATH. "

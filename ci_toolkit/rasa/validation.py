@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from ci_toolkit.project import RasaProject, yaml_files
+from ci_toolkit.pipeline.project import RasaProject, yaml_files
 
 _USER_WARNING = re.compile(r"UserWarning: (?P<message>.*)$")
 _CONFLICT = re.compile(r"WARNING\s+rasa\.validator\s+- (?P<message>Story structure conflict .*)$")

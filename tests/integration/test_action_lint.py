@@ -22,8 +22,8 @@ from pathlib import Path
 
 import pytest
 
-from ci_toolkit.scaffold import plan
-from ci_toolkit.scaffold_context import CHART_PRESETS, DEPLOY_TARGETS, ScaffoldOptions
+from ci_toolkit.scaffold.context import CHART_PRESETS, DEPLOY_TARGETS, ScaffoldOptions
+from ci_toolkit.scaffold.render import plan
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 TOOLS = REPO_ROOT / "tests" / "tools"

@@ -22,8 +22,8 @@ from typing import TYPE_CHECKING
 import pytest
 import requests
 
-from ci_toolkit.image_names import ImageNames
-from ci_toolkit.image_push import push_image
+from ci_toolkit.image.names import ImageNames
+from ci_toolkit.image.push import push_image
 from ci_toolkit.proc import Console
 from tests.integration.docker_services import (  # noqa: F401  (fixtures used by name)
     REGISTRY_PASSWORD,

@@ -20,9 +20,9 @@ import pytest
 import requests
 
 from ci_toolkit.cli import main
+from ci_toolkit.deploy.conversations import SmokeTester, load_conversations, run_smoke_test
 from ci_toolkit.deploy.http import RetryPolicy
 from ci_toolkit.deploy.rasa_server import ModelSource, RasaServerClient
-from ci_toolkit.deploy.smoke import SmokeTester, load_conversations, run_smoke_test
 from ci_toolkit.errors import ToolkitError
 from tests.fakes.fake_helm import FakeHelm, deployed
 from tests.fakes.rasax_server import FakeRasaX, running_fake_rasax

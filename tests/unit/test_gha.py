@@ -20,6 +20,7 @@ from ci_toolkit.gha import (
     format_annotation,
     format_output,
 )
+from tests import paths
 
 
 def runner_unescape_data(text: str) -> str:
@@ -210,9 +211,9 @@ def test_annotate_writes_one_line_per_call(actions: tuple[ActionsRuntime, io.Str
     assert stream.getvalue() == "::warning file=data/nlu.yml,line=4,title=rasa%3A x::two%0Alines\n"
 
 
-# -- annotations for a report (ci_toolkit.github.emit_annotations) ----------------------------
+# -- annotations for a report (ci_toolkit.summary.comment.emit_annotations) ----------------------------
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+REPO_ROOT = paths.REPO_ROOT
 REPORTS = REPO_ROOT / "tests" / "fixtures" / "reports"
 
 
@@ -223,7 +224,7 @@ def load_report(name: str) -> dict:
 
 
 def annotation_lines(report: dict, tmp_path: Path) -> list[str]:
-    from ci_toolkit.github import emit_annotations
+    from ci_toolkit.summary.comment import emit_annotations
 
     stream = io.StringIO()
     runtime = ActionsRuntime({"GITHUB_ACTIONS": "true", "GITHUB_WORKSPACE": str(REPO_ROOT)}, stream)

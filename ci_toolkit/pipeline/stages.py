@@ -1,0 +1,195 @@
+"""What each pipeline stage runs, and how its status is decided from what rasa wrote and
+printed. Rasa's exit code alone is not trusted (reference rasa-cli.md: it exits 0 when
+stories fail, when no model is found and on several bad paths)."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ci_toolkit.pipeline.settings import PipelineSettings
+from ci_toolkit.proc import Completed
+from ci_toolkit.rasa import reports, runner, validation
+from ci_toolkit.rasa.runner import RasaRuntime
+
+_MODEL_SAVED = re.compile(r"Your Rasa model is trained and saved at '(?P<path>[^']+)'")
+# Lines rasa prints (red, on stdout) when it gives up, often with exit code 0.
+_RASA_COMPLAINTS = (
+    "No model provided", "Unable to test", "Could not find any model", "No training data given",
+    "No NLU data given", "No stories given", "doesn't contain valid NLU data",
+    "Core training was skipped", "No model for finetuning found", "does not exist",
+    "Cannot finetune", "is missing mandatory parameters",
+)
+
+PASSED, FAILED, SKIPPED = "passed", "failed", "skipped"
+
+
+@dataclass
+class StageResult:
+    name: str
+    status: str
+    reason: str | None = None
+    duration_s: float = 0.0
+    cached: bool = False
+    saved_s: float | None = None
+    log_file: Path | None = None
+    fingerprint: str | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+    # Files worth caching: name in the cache entry -> path in this run.
+    outputs: dict[str, Path] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return self.status == PASSED
+
+
+@dataclass(frozen=True)
+class StageContext:
+    runtime: RasaRuntime
+    settings: PipelineSettings
+    results_root: Path
+    logs_dir: Path
+
+    def out_dir(self, stage: str) -> Path:
+        path = self.results_root / stage
+        # A stale file from an earlier run would be read as this run's result.
+        shutil.rmtree(path, ignore_errors=True)
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    def log(self, stage: str) -> Path:
+        return self.logs_dir / f"{stage}.log"
+
+
+def _complaint(done: Completed) -> str | None:
+    """The line in which rasa said why it did nothing, if it said so."""
+    for line in done.output.splitlines():
+        text = line.strip()
+        if any(marker in text for marker in _RASA_COMPLAINTS) and "UserWarning" not in text:
+            return text
+    return None
+
+
+def _failure_reason(done: Completed, fallback: str) -> str:
+    complaint = _complaint(done)
+    if complaint:
+        return complaint
+    for line in reversed(done.output.splitlines()):
+        text = line.strip()
+        if text.startswith("rasa: error:"):  # argparse: a bad extra argument
+            return text
+        if re.match(r"^[A-Za-z]+(Error|Exception|Domain|Rule|Config)\b.*:", text):
+            return text
+    if done.returncode != 0:
+        return f"{fallback} (rasa exited with code {done.returncode}; see {done.log_file})"
+    return fallback
+
+
+# How each stage's output lines are prefixed: `[test core 01:02] ...`.
+LABELS = {"validate": "validate", "train": "train", "test_core": "test core",
+          "test_nlu": "test nlu", "cross_validate": "cross-validate"}
+
+
+def _finish(name: str, done: Completed, **fields: Any) -> StageResult:
+    return StageResult(name=name, duration_s=done.duration_s, log_file=done.log_file, **fields)
+
+
+def run_validate(ctx: StageContext) -> StageResult:
+    s = ctx.settings
+    argv = runner.validate_argv(ctx.runtime.project, fail_on_warnings=s.fail_on_warnings,
+                                extra=s.validate_args)
+    done = ctx.runtime.run(argv, label=LABELS["validate"], log_file=ctx.log("validate"))
+    findings = validation.parse_findings(stdout=done.stdout, stderr=done.stderr,
+                                         project=ctx.runtime.project,
+                                         fail_on_warnings=s.fail_on_warnings)
+    errors = len(findings["errors"])
+    if done.returncode != 0 or errors:
+        if errors:
+            reason = f"{errors} validation error{'s' if errors != 1 else ''}"
+        else:
+            reason = _failure_reason(done, "rasa data validate failed")
+        return _finish("validate", done, status=FAILED, reason=reason,
+                       data={"validation": findings})
+    return _finish("validate", done, status=PASSED, data={"validation": findings},
+                   outputs={"validate.log": ctx.log("validate")})
+
+
+def run_train(ctx: StageContext) -> StageResult:
+    s = ctx.settings
+    models = s.models_root
+    models.mkdir(parents=True, exist_ok=True)
+    argv = runner.train_argv(
+        ctx.runtime.project, train_type=s.train_type, out=models.resolve(),
+        fixed_model_name=s.fixed_model_name, finetune="" if s.finetune else None,
+        force=not s.use_cache, extra=s.train_args,
+    )
+    done = ctx.runtime.run(argv, label=LABELS["train"], log_file=ctx.log("train"))
+    saved = _MODEL_SAVED.search(done.stdout)
+    model = None
+    if saved:
+        model = Path(saved.group("path"))
+        model = model if model.is_absolute() else ctx.runtime.project.root / model
+    if done.returncode != 0 or model is None or not model.is_file():
+        return _finish("train", done, status=FAILED,
+                       reason=_failure_reason(done, "rasa train wrote no model"))
+    return _finish("train", done, status=PASSED,
+                   data={"model": {"path": str(model), "name": model.name, "source": "trained"}},
+                   outputs={f"model/{model.name}": model})
+
+
+def _outputs_of(directory: Path, prefix: str) -> dict[str, Path]:
+    return {f"{prefix}/{p.relative_to(directory).as_posix()}": p
+            for p in sorted(directory.rglob("*")) if p.is_file()}
+
+
+def failed_stories_reason(core: dict[str, Any]) -> str | None:
+    """"2 of 6 test stories failed", or None: the note on a core test that ran fine."""
+    conversations = core.get("conversations") or {}
+    if not core["failed_stories"] and conversations.get("correct") == conversations.get("total"):
+        return None
+    failed = len(core["failed_stories"]) or (
+        conversations.get("total", 0) - conversations.get("correct", 0))
+    return f"{failed} of {conversations.get('total', '?')} test stories failed"
+
+
+def run_test_core(ctx: StageContext, model: Path) -> StageResult:
+    out = ctx.out_dir("core")
+    argv = runner.test_core_argv(ctx.runtime.project, model=model, out=out.resolve(),
+                                 extra=ctx.settings.test_core_args)
+    done = ctx.runtime.run(argv, label=LABELS["test_core"], log_file=ctx.log("test_core"))
+    if not (out / "story_report.json").is_file():
+        return _finish("test_core", done, status=FAILED,
+                       reason=_failure_reason(done, "rasa test core wrote no story report"))
+    core = reports.parse_core_results(out, project_root=ctx.runtime.project.root)
+    return _finish("test_core", done, status=PASSED, reason=failed_stories_reason(core),
+                   data={"core": core}, outputs=_outputs_of(out, "core"))
+
+
+def run_test_nlu(ctx: StageContext, model: Path) -> StageResult:
+    out = ctx.out_dir("nlu")
+    argv = runner.test_nlu_argv(ctx.runtime.project, model=model, out=out.resolve(),
+                                extra=ctx.settings.test_nlu_args)
+    done = ctx.runtime.run(argv, label=LABELS["test_nlu"], log_file=ctx.log("test_nlu"))
+    if not any(out.glob("*_report.json")):
+        return _finish("test_nlu", done, status=FAILED,
+                       reason=_failure_reason(done, "rasa test nlu wrote no report"))
+    return _finish("test_nlu", done, status=PASSED, data={"nlu": reports.parse_nlu_results(out)},
+                   outputs=_outputs_of(out, "nlu"))
+
+
+def run_cross_validate(ctx: StageContext) -> StageResult:
+    s = ctx.settings
+    out = ctx.out_dir("cross_validation")
+    argv = runner.cross_validate_argv(ctx.runtime.project, folds=s.folds, out=out.resolve(),
+                                      extra=s.test_nlu_args)
+    done = ctx.runtime.run(argv, label=LABELS["cross_validate"], log_file=ctx.log("cross_validate"),
+                           extra_env=runner.NO_RASA_CACHE)
+    if done.returncode != 0 or not any(out.glob("*_report.json")):
+        return _finish("cross_validate", done, status=FAILED,
+                       reason=_failure_reason(done, "cross-validation wrote no report"))
+    parsed = reports.parse_cross_validation(out, log_text=done.output, folds=s.folds)
+    return _finish("cross_validate", done, status=PASSED, data={"cross_validation": parsed},
+                   outputs=_outputs_of(out, "cross_validation"))

@@ -1,0 +1,1 @@
+"""report.json: building it, reading baselines, metrics, gates and deltas."""

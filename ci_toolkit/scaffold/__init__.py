@@ -1,0 +1,1 @@
+"""`ci-toolkit scaffold`: render workflows, Dockerfile and chart values into a project."""

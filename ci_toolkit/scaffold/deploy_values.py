@@ -1,0 +1,147 @@
+"""The deploy side of the main-branch workflow scaffold writes: the deploy step's
+environment, the secrets it needs, the chart values, and the workflow's own description."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from typing import TYPE_CHECKING
+
+from ci_toolkit.deploy.helm import IMAGE_KEY_PRESETS
+
+if TYPE_CHECKING:
+    from ci_toolkit.scaffold.context import ScaffoldOptions
+
+HELM_VERSION = "v3.17.3"
+# preset -> (chart, (helm repository name, URL) or None); assistant-ci is the chart that ships
+# inside ci-toolkit, which `ci-toolkit deploy` finds by itself.
+CHARTS: dict[str, tuple[str | None, tuple[str, str] | None]] = {
+    "assistant-ci": (None, None),
+    "rasa-x": ("rasa-x/rasa-x", ("rasa-x", "https://rasahq.github.io/rasa-x-helm")),
+    "rasa": ("rasa/rasa-action-server", ("rasa", "https://helm.rasa.com")),
+}
+
+
+def _yaml(value: str) -> str:
+    return json.dumps(value)  # a JSON string is a valid double-quoted YAML scalar
+
+
+def _secret(name: str) -> str:
+    return f"${{{{ secrets.{name} }}}}"
+
+
+def deploy_context(options: ScaffoldOptions) -> dict[str, object]:
+    """The deploy job's environment and the settings (secrets, variables) it needs."""
+    target, chart = options.deploy_target, options.chart
+    env: list[tuple[str, str]] = []
+    settings: list[tuple[str, str]] = []
+    if target != "none":
+        env += [("CI_TOOLKIT_MODEL_TARGET", _yaml(target)),
+                ("CI_TOOLKIT_MODEL",
+                 "${{ runner.temp }}/model/${{ needs.model.outputs.model_name }}")]
+    if target == "rasa-x":
+        env += [("CI_TOOLKIT_RASAX_URL", _secret("RASAX_URL")),
+                ("CI_TOOLKIT_RASAX_TOKEN", _secret("RASAX_TOKEN"))]
+        settings += [("RASAX_URL", "base URL of Rasa X, e.g. https://rasax.example.com"),
+                     ("RASAX_TOKEN", "a Rasa X API token")]
+    elif target == "rasa-server":
+        env += [("CI_TOOLKIT_RASA_URL", _secret("RASA_URL")),
+                ("CI_TOOLKIT_RASA_TOKEN", _secret("RASA_TOKEN")),
+                ("# The server loads the model from its own disk or a model server:", ""),
+                ("CI_TOOLKIT_MODEL_SERVER_URL", _secret("RASA_MODEL_SERVER_URL")),
+                ("CI_TOOLKIT_MODEL_SERVER_TOKEN", _secret("RASA_MODEL_SERVER_TOKEN"))]
+        settings += [("RASA_URL", "base URL of the Rasa server (rasa run --enable-api)"),
+                     ("RASA_TOKEN", "the server's --auth-token"),
+                     ("RASA_MODEL_SERVER_URL (optional)",
+                      "where the server downloads the model from"),
+                     ("RASA_MODEL_SERVER_TOKEN (optional)", "that model server's token")]
+    repository = None
+    if chart != "none":
+        default_chart, repository = CHARTS[chart]
+        chart_ref = options.chart_ref or default_chart
+        if options.chart_ref and repository and not options.chart_ref.startswith(
+                repository[0] + "/"):
+            repository = None  # a chart of its own: no repository to add
+        env += [("KUBECONFIG", "${{ runner.temp }}/kubeconfig"),
+                ("CI_TOOLKIT_HELM_RELEASE", _yaml(options.release))]
+        if chart_ref:
+            env.append(("CI_TOOLKIT_HELM_CHART", _yaml(chart_ref)))
+        env.append(("CI_TOOLKIT_HELM_IMAGE_KEYS", _yaml(chart)))
+        if options.namespace:
+            env.append(("CI_TOOLKIT_HELM_NAMESPACE", _yaml(options.namespace)))
+        env.append(("CI_TOOLKIT_HELM_VALUES", _yaml(options.values_file)))
+        if chart == "rasa-x":
+            # The release keeps the passwords and tokens it was installed with.
+            env.append(("CI_TOOLKIT_HELM_REUSE_VALUES", _yaml("true")))
+        if options.has_actions:
+            env += [("CI_TOOLKIT_DEPLOY_IMAGE_NAME",
+                     "${{ needs.action-server.outputs.docker_image_name }}"),
+                    ("CI_TOOLKIT_DEPLOY_IMAGE_TAG",
+                     "${{ needs.action-server.outputs.docker_image_tag }}")]
+        settings.append(("KUBE_CONFIG", "a kubeconfig for the cluster (or use your cloud's "
+                         "login action)"))
+    if target != "none" or chart != "none":
+        if options.smoke_tests:
+            env.append(("CI_TOOLKIT_SMOKE_TESTS", _yaml(options.smoke_tests)))
+        else:
+            env.append(("# Conversations to check after the deploy (rolls back on failure):",
+                        ""))
+            env.append(("# CI_TOOLKIT_SMOKE_TESTS:", _yaml("tests/smoke.yml")))
+        env.append(("CI_TOOLKIT_SMOKE_URL", _secret("ASSISTANT_URL")))
+        settings.append(("ASSISTANT_URL (optional)", "the URL the smoke test talks to; "
+                         "default: the Rasa X / Rasa server URL"))
+    if options.registry != "ghcr.io" and options.has_actions:
+        settings += [("REGISTRY_USERNAME", f"login for {options.registry}"),
+                     ("REGISTRY_PASSWORD", f"password or token for {options.registry}")]
+    image_keys = IMAGE_KEY_PRESETS.get(chart, ("", ""))
+    return {
+        "image_keys": image_keys,
+        "image_repository": _image_repository(options),
+        "has_actions": options.has_actions,
+        "image_keys_block": _image_values(options, image_keys) if chart != "none" else "",
+        "deploy_env": env,
+        "deploy_settings": settings,
+        "helm_version": HELM_VERSION,
+        "helm_repository": repository,
+        "cd_description": _cd_description(options),
+    }
+
+
+def _image_repository(options: ScaffoldOptions) -> str:
+    return f"{options.registry}/{options.image_name or '<owner>/<repository>'}"
+
+
+def _image_values(options: ScaffoldOptions, keys: tuple[str, str]) -> str:
+    """The image keys of a chart preset as nested YAML, e.g. app: {name: ..., tag: ...}."""
+    name = _image_repository(options)
+    lines: list[str] = []
+    written: list[str] = []
+    for key, value, note in ((keys[0], name, "set by every deploy"),
+                             (keys[1], "", "set by every deploy: the commit SHA")):
+        parts = key.split(".")
+        for depth, part in enumerate(parts[:-1]):
+            if written[: depth + 1] != parts[: depth + 1]:
+                lines.append("  " * depth + f"{part}:")
+        written = parts[:-1]
+        lines.append("  " * (len(parts) - 1) + f"{parts[-1]}: {_yaml(value)}  # {note}")
+    return "\n".join(lines)
+
+
+def _cd_description(options: ScaffoldOptions) -> list[str]:
+    steps = [f"On every push to {options.default_branch} that changes the assistant: train "
+             "and test the model (its report is the baseline that pull requests compare with)"]
+    if options.has_actions:
+        steps.append("build the action-server image, smoke-test it and push it, tagged with "
+                     "the commit SHA")
+    if options.deploy_target == "rasa-x":
+        steps.append("upload the model to Rasa X")
+    if options.chart != "none":
+        steps.append(f"`helm upgrade` the release with the new image ({options.chart} chart)")
+    if options.deploy_target == "rasa-x":
+        steps.append("tag the model `production` (Rasa pulls it)")
+    elif options.deploy_target == "rasa-server":
+        steps.append("load the model on the Rasa server")
+    if options.deploy_target != "none" or options.chart != "none":
+        steps.append("smoke-test the assistant, and roll everything back if that fails")
+    text = "; then ".join(steps) + "."
+    return textwrap.wrap(text, width=92)

@@ -1,0 +1,1 @@
+"""What a reviewer reads: the Markdown and HTML summary, the PR comment, annotations."""

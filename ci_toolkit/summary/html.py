@@ -1,0 +1,84 @@
+"""A self-contained HTML report: the summary's tables plus rasa's pictures, in one file.
+
+The confusion matrices and histograms that rasa drew are embedded as base64 ``data:`` URIs,
+so the file can be downloaded from the artifacts and opened anywhere, offline.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ci_toolkit.resources import package_template_dir
+
+if TYPE_CHECKING:
+    import jinja2
+
+    from ci_toolkit.summary.view import SummaryView
+
+_MEDIA_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg",
+                ".svg": "image/svg+xml"}
+
+
+@dataclass(frozen=True)
+class Picture:
+    name: str  # relative to the results directory: "nlu/intent_confusion_matrix.png"
+    path: str  # as named in the report
+    data_uri: str | None  # None: the file was not found
+
+
+def _title(name: str) -> str:
+    """"nlu/intent_histogram.png" -> "nlu: Intent histogram"."""
+    path = Path(name)
+    title = path.stem.replace("_", " ")
+    title = title[:1].upper() + title[1:]
+    return f"{path.parent.as_posix()}: {title}" if path.parent != Path() else title
+
+
+def collect_pictures(report: Mapping[str, Any], root: Path) -> list[Picture]:
+    """Every image the report lists, read from disk and encoded; missing ones are kept, empty."""
+    pictures = []
+    results = (report.get("artifacts") or {}).get("results_dir")
+    for image in (report.get("artifacts") or {}).get("images") or []:
+        path = Path(image) if Path(image).is_absolute() else root / image
+        media_type = _MEDIA_TYPES.get(path.suffix.lower())
+        data_uri = None
+        if media_type and path.is_file():
+            encoded = base64.b64encode(path.read_bytes()).decode("ascii")
+            data_uri = f"data:{media_type};base64,{encoded}"
+        name = Path(image).name
+        if results and Path(image).is_relative_to(results):
+            # "nlu/…" and "cross_validation/…" hold pictures of the same names
+            name = Path(image).relative_to(results).as_posix()
+        pictures.append(Picture(name, str(image), data_uri))
+    return pictures
+
+
+@lru_cache(maxsize=1)
+def _environment() -> jinja2.Environment:
+    import jinja2
+
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(package_template_dir())),
+        autoescape=True,  # HTML: every value is escaped unless marked safe
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["picture_title"] = _title
+    return env
+
+
+def render_html(view: SummaryView, pictures: list[Picture]) -> str:
+    return _environment().get_template("report.html.j2").render(view=view, pictures=pictures)
+
+
+def write_html_report(path: Path, view: SummaryView, report: Mapping[str, Any], *,
+                      root: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(render_html(view, collect_pictures(report, root)), encoding="utf-8")
+    return path

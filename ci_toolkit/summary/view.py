@@ -1,0 +1,179 @@
+"""The data of the summary: plain objects with numbers already formatted as text.
+
+The Markdown template (PR comment, step summary) and the HTML template both render a
+SummaryView, so they always show the same thing. ci_toolkit/summary/build.py builds it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Generic, TypeVar
+
+T = TypeVar("T")
+WEAKEST_INTENTS = 5
+MAX_TEXT = 400  # characters of one message or utterance
+MAX_STORY_YAML = 3000  # characters of one failed story's YAML
+
+
+def marker(assistant_name: str) -> str:
+    """The hidden marker that identifies this assistant's sticky comment."""
+    safe = "".join(ch if ch.isalnum() or ch in "._-" else "_" for ch in assistant_name.strip())
+    return f"<!-- ci-toolkit:summary:{safe.replace('--', '-_') or 'assistant'} -->"
+
+
+def shorten(text: str | None, limit: int = MAX_TEXT) -> str:
+    text = (text or "").strip()
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "n/a"
+    if seconds < 10:
+        return f"{seconds:.1f} s"
+    whole = round(seconds)
+    if whole < 60:
+        return f"{whole} s"
+    if whole < 3600:
+        minutes, rest = divmod(whole, 60)
+        return f"{minutes} min {rest} s" if rest else f"{minutes} min"
+    hours, rest = divmod(whole, 3600)
+    return f"{hours} h {rest // 60} min"
+
+
+@dataclass
+class CutList(Generic[T]):
+    """A list the summary may shorten to fit the size limit; it says how much was left out."""
+
+    what: str
+    items: list[T]
+    shown: int = -1  # -1: all
+
+    def __post_init__(self) -> None:
+        if self.shown < 0:
+            self.shown = len(self.items)
+
+    @property
+    def visible(self) -> list[T]:
+        return self.items[: self.shown]
+
+    @property
+    def hidden(self) -> int:
+        return len(self.items) - len(self.visible)
+
+
+@dataclass
+class MetricRow:
+    label: str
+    value: str  # "0.9400", with "❌ below the minimum 0.9" when a min gate failed
+    delta: str  # "▼ -0.0300", with "❌ …" when a max-drop gate failed; "" without baseline
+
+
+@dataclass
+class MetricTable:
+    title: str
+    rows: list[MetricRow]
+    status: str | None = None  # instead of rows: "not run: …"
+    note: str | None = None
+
+
+@dataclass
+class CrossValidationRow:
+    task: str
+    accuracy: str  # "0.9100 ± 0.0200 ▲ +0.0100"
+    f1: str
+    precision: str
+
+
+@dataclass
+class CrossValidationSection:
+    status: str | None  # "not run: …" instead of rows
+    folds: str | None
+    rows: list[CrossValidationRow]
+
+
+@dataclass
+class LabelRow:
+    name: str
+    f1: str
+    precision: str
+    recall: str
+    support: str
+    delta: str
+    confused_with: str
+
+
+@dataclass
+class StoryRow:
+    name: str
+    where: str | None  # "tests/test_stories.yml:12"
+    link: str | None
+    step_index: int | None  # 1-based among the story's steps
+    step_kind: str  # "action" | "intent" | "step"
+    expected: str | None
+    predicted: str | None
+    utterance: str | None
+    yaml: str
+
+
+@dataclass
+class FindingRow:
+    level: str
+    code: str
+    where: str
+    message: str
+
+
+@dataclass
+class StageRow:
+    name: str
+    status: str
+    duration: str
+
+
+@dataclass
+class GateRow:
+    passed: bool
+    skipped: bool
+    name: str
+    message: str
+
+
+@dataclass
+class SummaryView:
+    marker: str
+    verdict: str
+    assistant: str
+    commit: str | None
+    commit_url: str | None
+    total_time: str
+    context: list[tuple[str, str]]  # ("Rasa", "3.6.21"), ("data", "default"), ...
+    has_baseline: bool
+    baseline_commit: str | None
+    gates: list[GateRow]
+    tasks: list[MetricTable]
+    cross_validation: CrossValidationSection
+    worse_intents: CutList[LabelRow]
+    weakest_intents: CutList[LabelRow]
+    intent_count: int
+    conversations_note: str | None
+    failed_stories: CutList[StoryRow]
+    story_yaml_shown: int
+    validation_status: str | None
+    validation_errors: CutList[FindingRow]
+    validation_warnings: CutList[FindingRow]
+    stages: list[StageRow]
+    images: list[str]
+    results_dir: str | None
+    run_url: str | None
+    artifacts_url: str | None
+    tool: str
+    cuts: list[str] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return self.verdict == "passed"
+
+    @property
+    def gates_failed(self) -> int:
+        return sum(1 for gate in self.gates if not gate.passed)
