@@ -34,7 +34,8 @@ def spellings(secret: str) -> set[str]:
     ascii_escaped = json.dumps(secret, ensure_ascii=True)[1:-1]
     all_unicode = "".join(f"\\u{ord(char):04x}" for char in secret)
     forms = {secret, json_escaped, ascii_escaped,
-             quote(secret, safe=""), quote(secret), quote_plus(secret), all_unicode, all_unicode.upper().replace("\\U", "\\u"),
+             quote(secret, safe=""), quote(secret), quote_plus(secret),
+             all_unicode, all_unicode.upper().replace("\\U", "\\u"),
              secret.encode("unicode_escape").decode("ascii")}
     # JSON may also escape "/" as "\/".
     forms.add(ascii_escaped.replace("/", "\\/"))
