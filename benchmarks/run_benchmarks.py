@@ -185,7 +185,7 @@ def machine() -> str:
                 if line.startswith("model name")), platform.processor())
     memory = next((line.split()[1] for line in Path("/proc/meminfo").read_text().splitlines()
                    if line.startswith("MemTotal")), "?")
-    rasa = subprocess.run([sys.executable, "-c", "from ci_toolkit.rasa.runner import detect_rasa_version as d;"
+    rasa = subprocess.run([sys.executable, "-c", "from ci_toolkit.rasa.runner import installed_rasa_version as d;"
                            f"print(d({RASA!r}))"], capture_output=True, text=True).stdout.strip()
     return (f"{os.cpu_count()} cores ({cpu}), {int(memory) // 1024 // 1024} GiB RAM, "
             f"{platform.platform()}, toolkit on Python {platform.python_version()}, rasa {rasa}")

@@ -155,7 +155,7 @@ def _names(context: Path, registry: str, image_name: str, tag: str | None, short
 
 def _check_sdk_version(context: Path, rasa_sdk_version: str | None, custom_base: bool,
                        console: Console, actions: ActionsRuntime) -> None:
-    from ci_toolkit.pipeline.project import detect_rasa_version
+    from ci_toolkit.pipeline.project import pinned_rasa_version
 
     version = rasa_sdk_version or DEFAULT_RASA_SDK_VERSION
     warning = None
@@ -163,7 +163,7 @@ def _check_sdk_version(context: Path, rasa_sdk_version: str | None, custom_base:
         warning = ("rasa-sdk 'latest' moves under you and has broken action servers before "
                    "(RasaHQ/rasa-sdk#153). Pin a version with --rasa-sdk-version.")
     elif not custom_base:
-        rasa = detect_rasa_version(context)
+        rasa = pinned_rasa_version(context)
         if rasa and rasa.split(".")[:2] != version.split(".")[:2]:
             warning = (f"The project pins rasa {rasa} but the image is built on rasa-sdk "
                        f"{version}. Use the rasa-sdk of the same minor version "

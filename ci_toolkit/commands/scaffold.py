@@ -39,12 +39,12 @@ def _ask_to_overwrite(planned: Any, diff: str) -> bool:
 
 def _rasa_version(given: str | None, project_root: Path) -> tuple[str, str | None]:
     from ci_toolkit.action_helpers import normalize_rasa_version
-    from ci_toolkit.pipeline.project import detect_rasa_version
+    from ci_toolkit.pipeline.project import pinned_rasa_version
     from ci_toolkit.scaffold.context import DEFAULT_RASA_VERSION
 
     note = None
     if not given:
-        given = detect_rasa_version(project_root)
+        given = pinned_rasa_version(project_root)
         if given:
             note = f"rasa {given}, as the project's requirements pin it"
         else:

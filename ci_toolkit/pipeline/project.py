@@ -164,7 +164,7 @@ def _all_yaml(paths: Iterable[Path]) -> list[Path]:
     return [f for p in paths for f in yaml_files(p)]
 
 
-def detect_rasa_version(root: Path) -> str | None:
+def pinned_rasa_version(root: Path) -> str | None:
     """The rasa version a project pins in requirements*.txt, if it pins one."""
     for candidate in sorted(root.glob("requirements*.txt")):
         match = _RASA_REQUIREMENT.search(candidate.read_text(encoding="utf-8", errors="replace"))

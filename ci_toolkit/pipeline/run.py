@@ -122,7 +122,7 @@ class Pipeline:
                                data=list(s.data) or None, tests=s.tests, require_tests=needs_tests)
         given_model = _resolve_model(s)
         executable = runner.find_rasa(s.rasa)
-        version = runner.detect_rasa_version(executable)
+        version = runner.installed_rasa_version(executable)
         results_root = s.results_root
         logs = results_root / "logs"
         logs.mkdir(parents=True, exist_ok=True)

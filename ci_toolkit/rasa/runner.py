@@ -27,7 +27,7 @@ def find_rasa(configured: str | None) -> str:
     return proc.find_executable("rasa", hint=RASA_HINT)
 
 
-def detect_rasa_version(executable: str) -> str | None:
+def installed_rasa_version(executable: str) -> str | None:
     """The installed rasa version, read from its dist-info (rasa --version takes seconds)."""
     env_root = Path(executable).resolve().parent.parent
     for site in env_root.glob("lib/python3*/site-packages"):
