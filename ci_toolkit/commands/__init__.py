@@ -26,14 +26,12 @@ def option_from(settings_class: type, name: str, *param_decls: str, **overrides:
 
     import click
 
-    from ci_toolkit.options import ENV_PREFIX, declared_field
+    from ci_toolkit.options import declared_field
 
     declared = declared_field(settings_class, name)
     meta = declared.metadata
-    envvar = meta.get("envvar")
-    if envvar and not envvar.startswith(ENV_PREFIX):
-        envvar = ENV_PREFIX + envvar
-    kwargs: dict[str, Any] = {"help": meta.get("help"), "envvar": envvar, **meta.get("click", {})}
+    kwargs: dict[str, Any] = {"help": meta.get("help"), "envvar": _envvar(meta),
+                              **meta.get("click", {})}
     if meta.get("metavar"):
         kwargs["metavar"] = meta["metavar"]
     if meta.get("choices"):
@@ -45,3 +43,23 @@ def option_from(settings_class: type, name: str, *param_decls: str, **overrides:
     decls = param_decls or (f"--{name.replace('_', '-')}",)
     return click.option(*decls, name, **kwargs) if name not in decls else click.option(
         *decls, **kwargs)
+
+
+def argument_from(settings_class: type, name: str, **overrides: Any) -> Callable[[Any], Any]:
+    """The click argument for one field of a settings dataclass: its env var comes from the
+    field (arguments have no help text; the command's docstring describes them)."""
+    import click
+
+    from ci_toolkit.options import declared_field
+
+    meta = declared_field(settings_class, name).metadata
+    return click.argument(name, envvar=_envvar(meta), **overrides)
+
+
+def _envvar(meta: Any) -> str | None:
+    from ci_toolkit.options import ENV_PREFIX
+
+    envvar = meta.get("envvar")
+    if envvar and not envvar.startswith(ENV_PREFIX):
+        envvar = ENV_PREFIX + envvar
+    return envvar

@@ -108,20 +108,14 @@ class StageCache:
         """Store atomically: build the entry aside, then move it into place. A failure (a
         full disk, say) costs only the entry: the stage's own result stands."""
         try:
-            self._store(stage, fingerprint, duration_s=duration_s, data=data, files=files)
+            self._store(stage, fingerprint, {"duration_s": duration_s, "data": dict(data)},
+                        files)
         except OSError as error:
             self._warn(f"The result of {stage} could not be cached ({error}); "
                        "the next run will run it again.")
 
-    def _store(
-        self,
-        stage: str,
-        fingerprint: str,
-        *,
-        duration_s: float,
-        data: Mapping[str, Any],
-        files: Mapping[str, Path],
-    ) -> None:
+    def _store(self, stage: str, fingerprint: str, record: dict[str, Any],
+               files: Mapping[str, Path]) -> None:
         final = self._entry_dir(stage, fingerprint)
         final.parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=f".{fingerprint[:12]}-", dir=final.parent))
@@ -137,8 +131,7 @@ class StageCache:
                 "stage": stage,
                 "fingerprint": fingerprint,
                 "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-                "duration_s": duration_s,
-                "data": dict(data),
+                **record,
                 "files": checksums,
             }
             (staging / MANIFEST).write_text(json.dumps(manifest, indent=1), encoding="utf-8")

@@ -21,7 +21,8 @@ from typing import Any
 
 from ci_toolkit.hashing import file_sha256
 from ci_toolkit.pipeline.project import YAML_SUFFIXES, RasaProject, load_yaml, yaml_files
-from ci_toolkit.pipeline.settings import STAGE_NAMES, PipelineSettings
+from ci_toolkit.pipeline.registry import STAGE_NAMES
+from ci_toolkit.pipeline.settings import PipelineSettings
 
 # Config keys that shape the NLU pipeline; `policies` shape only dialogue management.
 NLU_CONFIG_KEYS = ("recipe", "language", "pipeline")

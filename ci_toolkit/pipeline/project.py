@@ -111,38 +111,9 @@ def load_project(
     if not domain and not domain_path.exists() and (root / "domain").is_dir():
         domain_path = root / "domain"  # rasa also accepts a directory of domain files
     data_paths = tuple(_resolve(root, d, "data") for d in (data or ["data"]))
-
-    looks_like_rasa = config_path.exists() or domain_path.exists() or any(
-        p.exists() for p in data_paths
-    )
-    if not looks_like_rasa:
-        raise UsageError(
-            f"{root} is not a Rasa project: it has no config.yml, domain.yml or data/. "
-            "Run ci-toolkit from your assistant's directory, or pass its path."
-        )
-    _require(config_path, what="The model configuration", option="--config")
-    _require(domain_path, what="The domain", option="--domain")
-    for path in data_paths:
-        _require(path, what="The training data", option="--data")
-
-    tests_path = _resolve(root, tests, "tests")
-    if not tests_path.exists():
-        if require_tests or tests:
-            raise UsageError(
-                f"The test stories {tests_path} do not exist. Add tests/test_stories.yml "
-                "or point --tests at your test stories (or disable the core test with "
-                "--test-type nlu)."
-            )
-        tests_path = None
-
-    _check_mapping(config_path, what="The model configuration")
-    for path in yaml_files(domain_path):
-        _check_mapping(path, what="The domain file", allow_empty=domain_path.is_dir())
-    for path in _all_yaml(data_paths):
-        _check_mapping(path, what="The training data file", allow_empty=True)
-    if tests_path is not None:
-        for path in yaml_files(tests_path):
-            _check_mapping(path, what="The test stories file", allow_empty=True)
+    _require_parts(root, config_path, domain_path, data_paths)
+    tests_path = _tests(root, tests, required=require_tests or bool(tests))
+    _check_yaml(config_path, domain_path, data_paths, tests_path)
 
     def optional(name: str) -> Path | None:
         path = root / name
@@ -158,6 +129,43 @@ def load_project(
         credentials=optional("credentials.yml"),
         endpoints=optional("endpoints.yml"),
     )
+
+
+def _require_parts(root: Path, config: Path, domain: Path, data: tuple[Path, ...]) -> None:
+    looks_like_rasa = config.exists() or domain.exists() or any(p.exists() for p in data)
+    if not looks_like_rasa:
+        raise UsageError(
+            f"{root} is not a Rasa project: it has no config.yml, domain.yml or data/. "
+            "Run ci-toolkit from your assistant's directory, or pass its path."
+        )
+    _require(config, what="The model configuration", option="--config")
+    _require(domain, what="The domain", option="--domain")
+    for path in data:
+        _require(path, what="The training data", option="--data")
+
+
+def _tests(root: Path, tests: str | Path | None, *, required: bool) -> Path | None:
+    """The test stories, None when there are none and none were asked for."""
+    tests_path = _resolve(root, tests, "tests")
+    if tests_path.exists():
+        return tests_path
+    if required:
+        raise UsageError(
+            f"The test stories {tests_path} do not exist. Add tests/test_stories.yml "
+            "or point --tests at your test stories (or disable the core test with "
+            "--test-type nlu)."
+        )
+    return None
+
+
+def _check_yaml(config: Path, domain: Path, data: tuple[Path, ...], tests: Path | None) -> None:
+    _check_mapping(config, what="The model configuration")
+    for path in yaml_files(domain):
+        _check_mapping(path, what="The domain file", allow_empty=domain.is_dir())
+    for path in _all_yaml(data):
+        _check_mapping(path, what="The training data file", allow_empty=True)
+    for path in yaml_files(tests) if tests is not None else ():
+        _check_mapping(path, what="The test stories file", allow_empty=True)
 
 
 def _all_yaml(paths: Iterable[Path]) -> list[Path]:

@@ -1,12 +1,26 @@
-"""The pipeline's stages, declared once: name, label, what each needs to have run first.
+"""The pipeline's stages, declared once: name, label, what each needs to have run first,
+which setting switches it off and which function runs it.
 
-Everything keyed by a stage (scheduling, log labels, the result table, the report's stage
-list, the summary) reads this table, so adding a stage is one entry here plus its runner.
+Everything keyed by a stage (scheduling, log labels, the runner, the result table, the
+report's stage list, the summary) reads this table, so adding a stage is one entry here plus
+its runner in ci_toolkit/pipeline/stages.py.
 """
 
 from __future__ import annotations
 
+import importlib
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # stages imports this module; its runners are looked up when called
+    from pathlib import Path
+
+    from ci_toolkit.pipeline.settings import PipelineSettings
+    from ci_toolkit.pipeline.stages import StageContext, StageResult
+
+RUNNERS_MODULE = "ci_toolkit.pipeline.stages"
+DISABLED = "disabled"
 
 
 @dataclass(frozen=True)
@@ -14,17 +28,39 @@ class StageSpec:
     name: str  # the key in report.json and the cache
     label: str  # what people read: log prefixes, tables
     needs: tuple[str, ...]  # stages that must have finished (passed or cached) first
+    runner: str  # function in RUNNERS_MODULE: (ctx, model) -> StageResult
+    # Why the settings switch the stage off (a choice, not a failure), or None when it runs.
+    switched_off: Callable[[PipelineSettings], str | None]
+
+    def run(self, ctx: StageContext, model: Path | None) -> StageResult:
+        function = getattr(importlib.import_module(RUNNERS_MODULE), self.runner)
+        result: StageResult = function(ctx, model)
+        return result
+
+
+def _unless(on: Callable[[PipelineSettings], bool]) -> Callable[[PipelineSettings], str | None]:
+    return lambda settings: None if on(settings) else DISABLED
+
+
+def _train_off(settings: PipelineSettings) -> str | None:
+    if settings.model:
+        return "using the given model"
+    return None if settings.train else DISABLED
 
 
 STAGES: tuple[StageSpec, ...] = (
-    StageSpec("validate", "validate", ()),
-    StageSpec("train", "train", ("validate",)),
-    StageSpec("test_core", "test core", ("train",)),
-    StageSpec("test_nlu", "test nlu", ("train",)),
+    StageSpec("validate", "validate", (), "run_validate", _unless(lambda s: s.validate)),
+    StageSpec("train", "train", ("validate",), "run_train", _train_off),
+    StageSpec("test_core", "test core", ("train",), "run_test_core",
+              _unless(lambda s: s.runs_core_test)),
+    StageSpec("test_nlu", "test nlu", ("train",), "run_test_nlu",
+              _unless(lambda s: s.runs_nlu_test)),
     # Cross-validation trains its own models, so it can run beside training.
-    StageSpec("cross_validate", "cross-validate", ("validate",)),
+    StageSpec("cross_validate", "cross-validate", ("validate",), "run_cross_validate",
+              _unless(lambda s: s.cross_validation)),
 )
 
 STAGE_NAMES: tuple[str, ...] = tuple(stage.name for stage in STAGES)
 LABELS: dict[str, str] = {stage.name: stage.label for stage in STAGES}
 NEEDS: dict[str, tuple[str, ...]] = {stage.name: stage.needs for stage in STAGES}
+BY_NAME: dict[str, StageSpec] = {stage.name: stage for stage in STAGES}

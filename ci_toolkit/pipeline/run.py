@@ -10,8 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 import time
-from collections.abc import Callable, Iterator, Mapping
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,18 +20,12 @@ from ci_toolkit.gha import ActionsRuntime, group_lines
 from ci_toolkit.pipeline import fingerprint, stages
 from ci_toolkit.pipeline.cache import CacheEntry, StageCache
 from ci_toolkit.pipeline.project import RasaProject, load_project
-from ci_toolkit.pipeline.settings import STAGE_NAMES, PipelineSettings
+from ci_toolkit.pipeline.registry import BY_NAME, LABELS, NEEDS, StageSpec
+from ci_toolkit.pipeline.scheduler import Scheduler
+from ci_toolkit.pipeline.settings import PipelineSettings
 from ci_toolkit.pipeline.stages import FAILED, PASSED, SKIPPED, StageContext, StageResult
 from ci_toolkit.proc import Console
 from ci_toolkit.rasa import runner
-
-NEEDS = {
-    "validate": (),
-    "train": ("validate",),
-    "test_core": ("train",),
-    "test_nlu": ("train",),
-    "cross_validate": ("validate",),
-}
 
 
 @dataclass
@@ -49,17 +42,42 @@ class PipelineRun:
     def passed(self) -> bool:
         return all(r.status != FAILED for r in self.results.values())
 
+    @property
+    def model_path(self) -> Path | None:
+        return Path(self.model["path"]) if self.model else None
 
-def _enabled(settings: PipelineSettings, given_model: Path | None) -> dict[str, str | None]:
-    """Stage -> None when it runs, else why it is skipped (a choice, not a failure)."""
-    return {
-        "validate": None if settings.validate else "disabled",
-        "train": ("using the given model" if given_model is not None
-                  else None if settings.train else "disabled"),
-        "test_core": None if settings.runs_core_test else "disabled",
-        "test_nlu": None if settings.runs_nlu_test else "disabled",
-        "cross_validate": None if settings.cross_validation else "disabled",
-    }
+    def model_kind(self) -> str | None:
+        """all, nlu or core: what the model to test can be tested on; None without one."""
+        if self.model is None:
+            return None
+        if self.model["source"] != "given" and self.settings.train_type != "all":
+            return self.settings.train_type
+        name = self.model["name"]
+        return "nlu" if name.startswith("nlu-") else "core" if name.startswith("core-") else "all"
+
+
+def blocked(spec: StageSpec, settings: PipelineSettings, run: PipelineRun,
+            results: Mapping[str, StageResult]) -> str | None:
+    """Why a stage cannot run now that what it needs has finished, or None when it can."""
+    off = spec.switched_off(settings)
+    if off:
+        return off
+    for need in spec.needs:
+        result = results.get(need)
+        if result is not None and result.status == FAILED:
+            return f"{need} failed"
+        if need == "train" and result is not None and result.status == SKIPPED \
+                and run.model is None:
+            if BY_NAME["train"].switched_off(settings):
+                return "no model: training is disabled and no --model was given"
+            return f"train did not run ({result.reason})"
+    if spec.name == "test_core" and run.model_kind() == "nlu":
+        return "the model is NLU-only"
+    if spec.name == "test_nlu" and run.model_kind() == "core":
+        return "the model is core-only"
+    if spec.name == "test_core" and run.project.tests is None:
+        return "no test stories (tests/ is missing; pass --tests)"
+    return None
 
 
 def _resolve_model(settings: PipelineSettings) -> Path | None:
@@ -72,16 +90,6 @@ def _resolve_model(settings: PipelineSettings) -> Path | None:
         raise UsageError(f"The model {settings.model} does not exist. Pass the path of a "
                          "trained model archive (.tar.gz) to --model, or train one.")
     return model
-
-
-def _model_kind(model_name: str, settings: PipelineSettings, trained: bool) -> str:
-    if trained and settings.train_type != "all":
-        return settings.train_type
-    if model_name.startswith("nlu-"):
-        return "nlu"
-    if model_name.startswith("core-"):
-        return "core"
-    return "all"
 
 
 class Pipeline:
@@ -107,7 +115,7 @@ class Pipeline:
         # Groups cannot nest or interleave, and stages running side by side would mix
         # their lines into one group. So each stage's lines are held back and printed as
         # one group when the stage ends; a heartbeat line meanwhile shows it is alive.
-        label = stages.LABELS[stage]
+        label = LABELS[stage]
         self.console.hold(label)
         self.console.line(f"[{stage}] started; its output follows in one group when it ends")
         try:
@@ -138,94 +146,57 @@ class Pipeline:
     def execute(self) -> PipelineRun:
         run, ctx, given_model = self.prepare()
         s = self.settings
-        skips = _enabled(s, given_model)
+        if given_model is not None:
+            run.model = {"path": str(given_model), "name": given_model.name, "source": "given"}
         prints = fingerprint.stage_fingerprints(
             run.project, s, rasa_version=run.rasa_version, given_model=given_model,
             warn=self.console.line if s.use_cache else None)
         cache = StageCache(s.cache_root, warn=self.console.line) if s.use_cache else None
-        if given_model is not None:
-            run.model = {"path": str(given_model), "name": given_model.name, "source": "given"}
 
-        def model_path() -> Path | None:
-            return Path(run.model["path"]) if run.model else None
+        def finished(stage: str, result: StageResult) -> None:
+            if stage == "train" and result.status == PASSED:
+                run.model = result.data["model"]
+            self.console.line(_stage_line(result))
 
-        def model_kind() -> str:
-            assert run.model is not None
-            return _model_kind(run.model["name"], s, trained=run.model["source"] != "given")
+        def settle(stage: str, results: Mapping[str, StageResult]) -> StageResult | None:
+            reason = blocked(BY_NAME[stage], s, run, results)
+            return StageResult(name=stage, status=SKIPPED, reason=reason) if reason else None
 
-        def blocked(stage: str) -> str | None:
-            """Why a stage cannot run now that its dependencies finished."""
-            if skips[stage]:
-                return skips[stage]
-            for need in NEEDS[stage]:
-                result = run.results.get(need)
-                if result is not None and result.status == FAILED:
-                    return f"{need} failed"
-                if need == "train" and result is not None and result.status == SKIPPED \
-                        and model_path() is None:
-                    if skips["train"]:
-                        return "no model: training is disabled and no --model was given"
-                    return f"train did not run ({result.reason})"
-            if stage == "test_core" and model_kind() == "nlu":
-                return "the model is NLU-only"
-            if stage == "test_nlu" and model_kind() == "core":
-                return "the model is core-only"
-            if stage == "test_core" and run.project.tests is None:
-                return "no test stories (tests/ is missing; pass --tests)"
-            return None
-
-        actions: dict[str, Callable[[], StageResult]] = {
-            "validate": lambda: stages.run_validate(ctx),
-            "train": lambda: stages.run_train(ctx),
-            "test_core": lambda: stages.run_test_core(ctx, model_path()),  # type: ignore[arg-type]
-            "test_nlu": lambda: stages.run_test_nlu(ctx, model_path()),  # type: ignore[arg-type]
-            "cross_validate": lambda: stages.run_cross_validate(ctx),
-        }
-
-        def start(stage: str) -> StageResult:
-            key = prints.get(stage) if cache is not None else None
-            if key and cache is not None:
-                entry = cache.load(stage, key)
-                if entry is not None:
-                    try:
-                        return self._restore(stage, entry, ctx)
-                    except (KeyError, TypeError, OSError) as error:
-                        cache.discard(stage, key, f"it could not be restored: {error!r}")
-            with self._stage_output(stage):
-                result = actions[stage]()
-            result.fingerprint = key
-            if key and cache is not None and result.status == PASSED:
-                cache.store(stage, key, duration_s=result.duration_s, data=result.data,
-                            files=result.outputs)
-            return result
-
-        pending = list(STAGE_NAMES)
-        running: dict[Future[StageResult], str] = {}
-        with ThreadPoolExecutor(max_workers=s.jobs) as pool:
-            while pending or running:
-                for stage in list(pending):
-                    if len(running) >= s.jobs:
-                        break
-                    if any(need not in run.results for need in NEEDS[stage]):
-                        continue
-                    pending.remove(stage)
-                    reason = blocked(stage)
-                    if reason:
-                        run.results[stage] = StageResult(name=stage, status=SKIPPED, reason=reason)
-                        continue
-                    running[pool.submit(start, stage)] = stage
-                if not running:
-                    continue
-                done, _ = wait(running, return_when=FIRST_COMPLETED)
-                for future in done:
-                    stage = running.pop(future)
-                    result = future.result()
-                    run.results[stage] = result
-                    if stage == "train" and result.status == PASSED:
-                        run.model = result.data["model"]
-                    self.console.line(_stage_line(result))
+        scheduler: Scheduler[StageResult] = Scheduler(NEEDS, jobs=s.jobs)
+        run.results = scheduler.run(
+            lambda stage: self._start(BY_NAME[stage], ctx, run, cache, prints.get(stage)),
+            settle=settle, finished=finished)
         run.finished_at = time.time()
         return run
+
+    def _start(self, spec: StageSpec, ctx: StageContext, run: PipelineRun,
+               cache: StageCache | None, key: str | None) -> StageResult:
+        """The stage's result: restored from the cache when its inputs are unchanged, else
+        run (and stored, when it passed)."""
+        if cache is None:
+            key = None
+        restored = self._from_cache(spec.name, ctx, cache, key) if cache and key else None
+        if restored is not None:
+            return restored
+        with self._stage_output(spec.name):
+            result = spec.run(ctx, run.model_path)
+        result.fingerprint = key
+        if key and cache is not None and result.status == PASSED:
+            cache.store(spec.name, key, duration_s=result.duration_s, data=result.data,
+                        files=result.outputs)
+        return result
+
+    def _from_cache(self, stage: str, ctx: StageContext, cache: StageCache,
+                    key: str) -> StageResult | None:
+        """The cached result put back in place, or None when there is none to trust."""
+        entry = cache.load(stage, key)
+        if entry is None:
+            return None
+        try:
+            return self._restore(stage, entry, ctx)
+        except (KeyError, TypeError, OSError) as error:
+            cache.discard(stage, key, f"it could not be restored: {error!r}")
+            return None
 
     def _restore(self, stage: str, entry: CacheEntry, ctx: StageContext) -> StageResult:
         """Put a cached stage's files back where the stage would have written them."""

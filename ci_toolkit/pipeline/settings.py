@@ -1,8 +1,9 @@
 """Typed settings of a pipeline run.
 
-Each field is one click option of `ci-toolkit run` (and of the single-stage commands), which
-reads the environment variable ``CI_TOOLKIT_<NAME>``; the root action.yml passes its inputs
-through exactly those variables. Input names follow RasaHQ/rasa-train-test-gha where they
+Each field declares its own click option of `ci-toolkit run` (and of the single-stage
+commands): default, choices, help and the environment variable ``CI_TOOLKIT_<NAME>`` it is
+read from (ci_toolkit/options.py); the root action.yml passes its inputs through exactly
+those variables. Input names follow RasaHQ/rasa-train-test-gha where they
 mean the same thing.
 """
 
@@ -10,14 +11,17 @@ from __future__ import annotations
 
 import os
 import shlex
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from ci_toolkit.errors import UsageError
+from ci_toolkit.options import check_choice, setting
+
+# Re-exported for the modules that still import the stage names from here.
+from ci_toolkit.pipeline.registry import STAGE_NAMES  # noqa: F401
 
 TRAIN_TYPES = ("all", "nlu", "core")
 TEST_TYPES = ("all", "nlu", "core")
-STAGE_NAMES = ("validate", "train", "test_core", "test_nlu", "cross_validate")
 
 
 def split_args(value: str | None, *, option: str) -> tuple[str, ...]:
@@ -77,59 +81,124 @@ def default_jobs() -> int:
 
 @dataclass(frozen=True)
 class PipelineSettings:
-    project_dir: Path
-    rasa: str | None = None
-    config: str | None = None
-    domain: str | None = None
-    data: tuple[str, ...] = ()
-    tests: str | None = None
+    """One run's request. Each field with a help text is one option of `ci-toolkit run` (and
+    of the single-stage commands that take it), read from ``CI_TOOLKIT_<envvar>`` too."""
 
-    validate: bool = True
-    validate_args: tuple[str, ...] = ()
-    fail_on_warnings: bool = False
+    project_dir: Path = setting(help="The Rasa project.", envvar="WORKSPACE")
+    rasa: str | None = setting(
+        None, metavar="PATH", envvar="RASA",
+        help="The rasa executable. Default: `rasa` on PATH. scripts/setup-rasa.sh makes a "
+             "Python 3.10 environment with rasa and prints this path.")
+    config: str | None = setting(
+        None, metavar="FILE", envvar="CONFIGURATION",
+        help="Model configuration, relative to PROJECT. [default: config.yml]")
+    domain: str | None = setting(
+        None, metavar="PATH", envvar="DOMAIN",
+        help="Domain file or directory, relative to PROJECT. [default: domain.yml]")
+    data: tuple[str, ...] = setting(
+        (), metavar="PATH", envvar="DATA", multiple=True,
+        help="Training data file or directory (repeatable). [default: data]")
+    tests: str | None = setting(
+        None, metavar="PATH", envvar="TESTS",
+        help="Test stories file or directory, relative to PROJECT. [default: tests]")
 
-    train: bool = True
-    train_type: str = "all"
-    train_args: tuple[str, ...] = ()
-    finetune: bool = False
-    fixed_model_name: str | None = None
-    model: str | None = None
+    validate: bool = setting(True, envvar="DATA_VALIDATE", help="Run `rasa data validate` first.")
+    validate_args: tuple[str, ...] = setting(
+        (), metavar="ARGS", envvar="DATA_VALIDATE_ARGS",
+        help="Extra arguments for `rasa data validate`, e.g. '--max-history 5'.")
+    fail_on_warnings: bool = setting(
+        False, envvar="FAIL_ON_WARNINGS", is_flag=True,
+        help="Treat validation warnings (unused intents, story conflicts...) as errors.")
 
-    test: bool = True
-    test_type: str = "all"
-    test_core_args: tuple[str, ...] = ()
-    test_nlu_args: tuple[str, ...] = ()
+    train: bool = setting(True, envvar="RASA_TRAIN",
+                          help="Train a model (skipped when --model is given).")
+    train_type: str = setting(
+        "all", choices=TRAIN_TYPES, envvar="TRAIN_TYPE",
+        help="all: `rasa train`; nlu: `rasa train nlu`; core: `rasa train core`.")
+    train_args: tuple[str, ...] = setting(
+        (), metavar="ARGS", envvar="TRAIN_ARGS",
+        help="Extra arguments for `rasa train`, e.g. '--epoch-fraction 0.5'.")
+    finetune: bool = setting(
+        False, envvar="FINE_TUNE", is_flag=True,
+        help="Fine-tune the latest model in the models directory instead of training from "
+             "scratch (rasa's experimental incremental training).")
+    fixed_model_name: str | None = setting(
+        None, metavar="NAME", envvar="FIXED_MODEL_NAME",
+        help="Save the model as NAME.tar.gz instead of a timestamped name, so later steps "
+             "(upload, tag) can find it.")
+    model: str | None = setting(
+        None, metavar="FILE", envvar="MODEL",
+        help="An existing model to test. Training is skipped when it is given.")
 
-    cross_validation: bool = False
-    folds: int = 3
+    test: bool = setting(True, envvar="RASA_TEST", help="Test the model (see --test-type).")
+    test_type: str = setting(
+        "all", choices=TEST_TYPES, envvar="TEST_TYPE",
+        help="all: core stories and NLU; core: `rasa test core`; nlu: `rasa test nlu`.")
+    test_core_args: tuple[str, ...] = setting(
+        (), metavar="ARGS", envvar="TEST_CORE_ARGS",
+        help="Extra arguments for `rasa test core`, e.g. '--max-stories 50'.")
+    test_nlu_args: tuple[str, ...] = setting(
+        (), metavar="ARGS", envvar="TEST_NLU_ARGS",
+        help="Extra arguments for `rasa test nlu` (also used by cross-validation).")
 
-    result_dir: Path | None = None
-    report_dir: Path | None = None
-    models_dir: Path | None = None
-    data_name: str = "default"
-    configuration_name: str | None = None
-    assistant_name: str | None = None
+    cross_validation: bool = setting(False, envvar="CROSS_VALIDATION",
+                                     help="Also cross-validate the NLU model.")
+    folds: int = setting(
+        3, envvar="FOLDS",
+        help="Number of cross-validation folds (2 or more). Intents with fewer examples than "
+             "folds are dropped by rasa.")
 
-    cache_dir: Path | None = None
-    use_cache: bool = True
-    jobs: int = field(default_factory=default_jobs)
-    timeout_s: float | None = None
+    result_dir: Path | None = setting(
+        None, envvar="RESULT_DIRECTORY",
+        help="Where rasa's result files and the stage logs go. [default: PROJECT/results]")
+    report_dir: Path | None = setting(
+        None, envvar="REPORT_DIRECTORY",
+        help="Where report.json and report-rtt.json go. [default: PROJECT/reports]")
+    models_dir: Path | None = setting(
+        None, envvar="MODELS_DIRECTORY",
+        help="Where trained models are written. [default: PROJECT/models]")
+    data_name: str = setting("default", envvar="DATA_NAME",
+                             help="Label of the data set in the RTT-compatible report.")
+    configuration_name: str | None = setting(
+        None, envvar="CONFIGURATION_NAME",
+        help="Label of the configuration in the RTT-compatible report. "
+             "[default: the --config value]")
+    assistant_name: str | None = setting(
+        None, envvar="ASSISTANT_NAME",
+        help="Name shown in the summary. [default: PROJECT's directory name]")
+
+    cache_dir: Path | None = setting(
+        None, envvar="CACHE_DIR",
+        help="Stage result cache and rasa's component cache. Keep it between CI runs to skip "
+             "work whose inputs did not change. [default: PROJECT/.ci-toolkit/cache]")
+    no_cache: bool = setting(
+        False, envvar="NO_CACHE", is_flag=True,
+        help="Run every stage and retrain every component, ignoring the cache.")
+    jobs: int = setting(
+        default_factory=default_jobs, metavar="N|AUTO", envvar="JOBS",
+        help="Stages to run at the same time: cross-validation beside training, the two "
+             "tests beside each other. A rasa command keeps about one core busy; on 2 cores, "
+             "2 jobs cut the example's cold run by a third. 'auto' is 2 with 2 or more CPUs, "
+             "else 1. In Actions each stage's output is one log group either way.")
+    timeout_s: float | None = setting(
+        None, envvar="TIMEOUT", help="Stop any single rasa command after this many seconds.")
 
     def __post_init__(self) -> None:
-        if self.train_type not in TRAIN_TYPES:
-            raise UsageError(
-                f"Unknown train type '{self.train_type}'. Use one of: {', '.join(TRAIN_TYPES)}."
-            )
-        if self.test_type not in TEST_TYPES:
-            raise UsageError(
-                f"Unknown test type '{self.test_type}'. Use one of: {', '.join(TEST_TYPES)}."
-            )
+        for value, choices, what in ((self.train_type, TRAIN_TYPES, "train type"),
+                                     (self.test_type, TEST_TYPES, "test type")):
+            problem = check_choice(value, choices, what=what)
+            if problem:
+                raise UsageError(problem)
         if self.folds < 2:
             raise UsageError(
                 f"Cross-validation needs at least 2 folds, got {self.folds}. Use --folds 2 or more."
             )
         if self.jobs < 1:
             raise UsageError(f"--jobs must be 1 or more, got {self.jobs}.")
+
+    @property
+    def use_cache(self) -> bool:
+        return not self.no_cache
 
     # Derived locations. Defaults live inside the project, as with rasa and RTT.
     @property

@@ -1,15 +1,20 @@
 """What each pipeline stage runs, and how its status is decided from what rasa wrote and
 printed. Rasa's exit code alone is not trusted (reference rasa-cli.md: it exits 0 when
-stories fail, when no model is found and on several bad paths)."""
+stories fail, when no model is found and on several bad paths).
+
+Each runner takes (context, model) and is named in the stage registry
+(ci_toolkit/pipeline/registry.py), which also gives the label its output lines carry."""
 
 from __future__ import annotations
 
 import re
 import shutil
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ci_toolkit.pipeline.registry import LABELS
 from ci_toolkit.pipeline.settings import PipelineSettings
 from ci_toolkit.proc import Completed
 from ci_toolkit.rasa import reports, runner, validation
@@ -63,6 +68,13 @@ class StageContext:
     def log(self, stage: str) -> Path:
         return self.logs_dir / f"{stage}.log"
 
+    def rasa(self, stage: str, argv: Sequence[str],
+             extra_env: Mapping[str, str] | None = None) -> Completed:
+        """Run one rasa command for a stage: its lines carry the stage's label, its log
+        is the stage's log."""
+        return self.runtime.run(argv, label=LABELS[stage], log_file=self.log(stage),
+                                extra_env=extra_env)
+
 
 def _complaint(done: Completed) -> str | None:
     """The line in which rasa said why it did nothing, if it said so."""
@@ -88,20 +100,15 @@ def _failure_reason(done: Completed, fallback: str) -> str:
     return fallback
 
 
-# How each stage's output lines are prefixed: `[test core 01:02] ...`.
-LABELS = {"validate": "validate", "train": "train", "test_core": "test core",
-          "test_nlu": "test nlu", "cross_validate": "cross-validate"}
-
-
 def _finish(name: str, done: Completed, **fields: Any) -> StageResult:
     return StageResult(name=name, duration_s=done.duration_s, log_file=done.log_file, **fields)
 
 
-def run_validate(ctx: StageContext) -> StageResult:
+def run_validate(ctx: StageContext, given: Path | None = None) -> StageResult:
     s = ctx.settings
     argv = runner.validate_argv(ctx.runtime.project, fail_on_warnings=s.fail_on_warnings,
                                 extra=s.validate_args)
-    done = ctx.runtime.run(argv, label=LABELS["validate"], log_file=ctx.log("validate"))
+    done = ctx.rasa("validate", argv)
     findings = validation.parse_findings(stdout=done.stdout, stderr=done.stderr,
                                          project=ctx.runtime.project,
                                          fail_on_warnings=s.fail_on_warnings)
@@ -117,7 +124,7 @@ def run_validate(ctx: StageContext) -> StageResult:
                    outputs={"validate.log": ctx.log("validate")})
 
 
-def run_train(ctx: StageContext) -> StageResult:
+def run_train(ctx: StageContext, given: Path | None = None) -> StageResult:
     s = ctx.settings
     models = s.models_root
     models.mkdir(parents=True, exist_ok=True)
@@ -126,7 +133,7 @@ def run_train(ctx: StageContext) -> StageResult:
         fixed_model_name=s.fixed_model_name, finetune="" if s.finetune else None,
         force=not s.use_cache, extra=s.train_args,
     )
-    done = ctx.runtime.run(argv, label=LABELS["train"], log_file=ctx.log("train"))
+    done = ctx.rasa("train", argv)
     saved = _MODEL_SAVED.search(done.stdout)
     model = None
     if saved:
@@ -155,11 +162,19 @@ def failed_stories_reason(core: dict[str, Any]) -> str | None:
     return f"{failed} of {conversations.get('total', '?')} test stories failed"
 
 
-def run_test_core(ctx: StageContext, model: Path) -> StageResult:
-    out = ctx.out_dir("core")
-    argv = runner.test_core_argv(ctx.runtime.project, model=model, out=out.resolve(),
-                                 extra=ctx.settings.test_core_args)
-    done = ctx.runtime.run(argv, label=LABELS["test_core"], log_file=ctx.log("test_core"))
+def _rasa_test(ctx: StageContext, stage: str, model: Path | None, *, kind: str,
+              argv_of: Callable[..., list[str]], extra: tuple[str, ...]) -> tuple[Path, Completed]:
+    """Run `rasa test <kind>` on the model, writing into a fresh results/<kind>/."""
+    if model is None:  # the scheduler skips a test stage that has no model
+        raise ValueError(f"{stage} started without a model")
+    out = ctx.out_dir(kind)
+    argv = argv_of(ctx.runtime.project, model=model, out=out.resolve(), extra=extra)
+    return out, ctx.rasa(stage, argv)
+
+
+def run_test_core(ctx: StageContext, model: Path | None) -> StageResult:
+    out, done = _rasa_test(ctx, "test_core", model, kind="core", argv_of=runner.test_core_argv,
+                           extra=ctx.settings.test_core_args)
     if not (out / "story_report.json").is_file():
         return _finish("test_core", done, status=FAILED,
                        reason=_failure_reason(done, "rasa test core wrote no story report"))
@@ -168,11 +183,9 @@ def run_test_core(ctx: StageContext, model: Path) -> StageResult:
                    data={"core": core}, outputs=_outputs_of(out, "core"))
 
 
-def run_test_nlu(ctx: StageContext, model: Path) -> StageResult:
-    out = ctx.out_dir("nlu")
-    argv = runner.test_nlu_argv(ctx.runtime.project, model=model, out=out.resolve(),
-                                extra=ctx.settings.test_nlu_args)
-    done = ctx.runtime.run(argv, label=LABELS["test_nlu"], log_file=ctx.log("test_nlu"))
+def run_test_nlu(ctx: StageContext, model: Path | None) -> StageResult:
+    out, done = _rasa_test(ctx, "test_nlu", model, kind="nlu", argv_of=runner.test_nlu_argv,
+                           extra=ctx.settings.test_nlu_args)
     if not any(out.glob("*_report.json")):
         return _finish("test_nlu", done, status=FAILED,
                        reason=_failure_reason(done, "rasa test nlu wrote no report"))
@@ -180,13 +193,12 @@ def run_test_nlu(ctx: StageContext, model: Path) -> StageResult:
                    outputs=_outputs_of(out, "nlu"))
 
 
-def run_cross_validate(ctx: StageContext) -> StageResult:
+def run_cross_validate(ctx: StageContext, given: Path | None = None) -> StageResult:
     s = ctx.settings
     out = ctx.out_dir("cross_validation")
     argv = runner.cross_validate_argv(ctx.runtime.project, folds=s.folds, out=out.resolve(),
                                       extra=s.test_nlu_args)
-    done = ctx.runtime.run(argv, label=LABELS["cross_validate"], log_file=ctx.log("cross_validate"),
-                           extra_env=runner.NO_RASA_CACHE)
+    done = ctx.rasa("cross_validate", argv, extra_env=runner.NO_RASA_CACHE)
     if done.returncode != 0 or not any(out.glob("*_report.json")):
         return _finish("cross_validate", done, status=FAILED,
                        reason=_failure_reason(done, "cross-validation wrote no report"))

@@ -83,7 +83,7 @@ def stand_in(tmp_path: Path):
         behaviour.write_text(json.dumps(behave or {}))
         journal.unlink(missing_ok=True)
         project = copy_example(tmp_path / "bot") if not (tmp_path / "bot").exists() else tmp_path / "bot"
-        options.setdefault("use_cache", False)
+        options.setdefault("no_cache", True)
         settings = PipelineSettings(project_dir=project, rasa=str(rasa), cross_validation=True,
                                     **options)
         result = Pipeline(settings, console=Console(io.StringIO()), environ={}).execute()
@@ -162,7 +162,7 @@ def _actions_log(stand_in_run, jobs: int) -> list[str]:
     project, settings = stand_in_run
     actions = ActionsRuntime(environ={"GITHUB_ACTIONS": "true"}, stream=screen)
     Pipeline(PipelineSettings(project_dir=project, rasa=settings, cross_validation=True,
-                              use_cache=False, jobs=jobs),
+                              no_cache=True, jobs=jobs),
              console=Console(screen), environ={}, actions=actions).execute()
     return screen.getvalue().splitlines()
 
@@ -193,17 +193,17 @@ def test_in_actions_each_stage_is_one_group_whatever_the_jobs(stand_in, tmp_path
 
 
 def test_a_restored_stage_leaves_no_stale_file_of_an_earlier_run(stand_in, tmp_path) -> None:
-    stand_in(use_cache=True)
+    stand_in(no_cache=False)
     stale = tmp_path / "bot" / "results" / "nlu" / "from_an_older_run.png"
     stale.write_bytes(b"png")
-    result, _ = stand_in(use_cache=True)
+    result, _ = stand_in(no_cache=False)
     assert all(r.cached for r in result.results.values())
     assert not stale.exists()
     assert (tmp_path / "bot" / "results" / "nlu" / "intent_report.json").is_file()
 
 
 def test_an_entry_that_cannot_be_restored_is_discarded_and_the_stage_runs(stand_in, tmp_path) -> None:
-    stand_in(use_cache=True)
+    stand_in(no_cache=False)
     # A manifest that passes its checksums but lacks the model record.
     [manifest] = (tmp_path / "bot" / ".ci-toolkit" / "cache" / "stages" / "train").glob("*/manifest.json")
     content = json.loads(manifest.read_text())
@@ -211,7 +211,7 @@ def test_an_entry_that_cannot_be_restored_is_discarded_and_the_stage_runs(stand_
     manifest.write_text(json.dumps(content))
     screen = io.StringIO()
     settings = PipelineSettings(project_dir=tmp_path / "bot", rasa=str(tmp_path / "bin" / "rasa"),
-                                cross_validation=True, use_cache=True)
+                                cross_validation=True, no_cache=False)
     result = Pipeline(settings, console=Console(screen), environ={}).execute()
     assert result.results["train"].status == "passed" and not result.results["train"].cached
     assert "could not be restored" in screen.getvalue()
@@ -219,10 +219,10 @@ def test_an_entry_that_cannot_be_restored_is_discarded_and_the_stage_runs(stand_
 
 
 def test_rasas_own_cache_is_off_for_cross_validation_and_with_no_cache(stand_in) -> None:
-    _, events = stand_in(use_cache=True, jobs=1)
+    _, events = stand_in(no_cache=False, jobs=1)
     sizes = {e["start"] + (" cv" if i == 4 else ""): e["rasa_cache_size"]
              for i, e in enumerate(e for e in events if e.get("start"))}
     assert sizes == {"data validate": None, "train": None, "test core": None, "test nlu": None,
                      "test nlu cv": "0"}
-    _, events = stand_in(use_cache=False, jobs=1)
+    _, events = stand_in(no_cache=True, jobs=1)
     assert {e["rasa_cache_size"] for e in events if e.get("start")} == {"0"}
