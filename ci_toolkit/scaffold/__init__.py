@@ -1,1 +1,1 @@
-"""`ci-toolkit scaffold`: render workflows, Dockerfile and chart values into a project."""
+"""`ci-toolkit scaffold`: check the options, then render workflows, Dockerfile and chart values."""

@@ -5,12 +5,9 @@ from __future__ import annotations
 
 import json
 import textwrap
-from typing import TYPE_CHECKING
 
 from ci_toolkit.deploy.helm import IMAGE_KEY_PRESETS
-
-if TYPE_CHECKING:
-    from ci_toolkit.scaffold.context import ScaffoldOptions
+from ci_toolkit.scaffold.options import ScaffoldOptions
 
 HELM_VERSION = "v3.17.3"
 # preset -> (chart, (helm repository name, URL) or None); assistant-ci is the chart that ships
@@ -22,89 +19,123 @@ CHARTS: dict[str, tuple[str | None, tuple[str, str] | None]] = {
 }
 
 
-def _yaml(value: str) -> str:
-    return json.dumps(value)  # a JSON string is a valid double-quoted YAML scalar
+def yaml_scalar(value: object) -> str:
+    # A JSON string is a valid double-quoted YAML scalar; numbers and booleans stay quoted
+    # so YAML never turns "3.10" into 3.1.
+    return json.dumps(value if isinstance(value, str) else str(value))
 
 
 def _secret(name: str) -> str:
     return f"${{{{ secrets.{name} }}}}"
 
 
+Entries = list[tuple[str, str]]  # (name, value) of the deploy step's env, or of a setting
+
+
 def deploy_context(options: ScaffoldOptions) -> dict[str, object]:
     """The deploy job's environment and the settings (secrets, variables) it needs."""
-    target, chart = options.deploy_target, options.chart
-    env: list[tuple[str, str]] = []
-    settings: list[tuple[str, str]] = []
-    if target != "none":
-        env += [("CI_TOOLKIT_MODEL_TARGET", _yaml(target)),
-                ("CI_TOOLKIT_MODEL",
-                 "${{ runner.temp }}/model/${{ needs.model.outputs.model_name }}")]
-    if target == "rasa-x":
-        env += [("CI_TOOLKIT_RASAX_URL", _secret("RASAX_URL")),
-                ("CI_TOOLKIT_RASAX_TOKEN", _secret("RASAX_TOKEN"))]
-        settings += [("RASAX_URL", "base URL of Rasa X, e.g. https://rasax.example.com"),
-                     ("RASAX_TOKEN", "a Rasa X API token")]
-    elif target == "rasa-server":
-        env += [("CI_TOOLKIT_RASA_URL", _secret("RASA_URL")),
-                ("CI_TOOLKIT_RASA_TOKEN", _secret("RASA_TOKEN")),
-                ("# The server loads the model from its own disk or a model server:", ""),
-                ("CI_TOOLKIT_MODEL_SERVER_URL", _secret("RASA_MODEL_SERVER_URL")),
-                ("CI_TOOLKIT_MODEL_SERVER_TOKEN", _secret("RASA_MODEL_SERVER_TOKEN"))]
-        settings += [("RASA_URL", "base URL of the Rasa server (rasa run --enable-api)"),
-                     ("RASA_TOKEN", "the server's --auth-token"),
-                     ("RASA_MODEL_SERVER_URL (optional)",
-                      "where the server downloads the model from"),
-                     ("RASA_MODEL_SERVER_TOKEN (optional)", "that model server's token")]
-    repository = None
-    if chart != "none":
-        default_chart, repository = CHARTS[chart]
-        chart_ref = options.chart_ref or default_chart
-        if options.chart_ref and repository and not options.chart_ref.startswith(
-                repository[0] + "/"):
-            repository = None  # a chart of its own: no repository to add
-        env += [("KUBECONFIG", "${{ runner.temp }}/kubeconfig"),
-                ("CI_TOOLKIT_HELM_RELEASE", _yaml(options.release))]
-        if chart_ref:
-            env.append(("CI_TOOLKIT_HELM_CHART", _yaml(chart_ref)))
-        env.append(("CI_TOOLKIT_HELM_IMAGE_KEYS", _yaml(chart)))
-        if options.namespace:
-            env.append(("CI_TOOLKIT_HELM_NAMESPACE", _yaml(options.namespace)))
-        env.append(("CI_TOOLKIT_HELM_VALUES", _yaml(options.values_file)))
-        if chart == "rasa-x":
-            # The release keeps the passwords and tokens it was installed with.
-            env.append(("CI_TOOLKIT_HELM_REUSE_VALUES", _yaml("true")))
-        if options.has_actions:
-            env += [("CI_TOOLKIT_DEPLOY_IMAGE_NAME",
-                     "${{ needs.action-server.outputs.docker_image_name }}"),
-                    ("CI_TOOLKIT_DEPLOY_IMAGE_TAG",
-                     "${{ needs.action-server.outputs.docker_image_tag }}")]
-        settings.append(("KUBE_CONFIG", "a kubeconfig for the cluster (or use your cloud's "
-                         "login action)"))
-    if target != "none" or chart != "none":
-        if options.smoke_tests:
-            env.append(("CI_TOOLKIT_SMOKE_TESTS", _yaml(options.smoke_tests)))
-        else:
-            env.append(("# Conversations to check after the deploy (rolls back on failure):",
-                        ""))
-            env.append(("# CI_TOOLKIT_SMOKE_TESTS:", _yaml("tests/smoke.yml")))
-        env.append(("CI_TOOLKIT_SMOKE_URL", _secret("ASSISTANT_URL")))
-        settings.append(("ASSISTANT_URL (optional)", "the URL the smoke test talks to; "
-                         "default: the Rasa X / Rasa server URL"))
-    if options.registry != "ghcr.io" and options.has_actions:
-        settings += [("REGISTRY_USERNAME", f"login for {options.registry}"),
-                     ("REGISTRY_PASSWORD", f"password or token for {options.registry}")]
-    image_keys = IMAGE_KEY_PRESETS.get(chart, ("", ""))
+    env, settings, repository = _deploy_entries(options)
+    image_keys = IMAGE_KEY_PRESETS.get(options.chart, ("", ""))
     return {
         "image_keys": image_keys,
         "image_repository": _image_repository(options),
         "has_actions": options.has_actions,
-        "image_keys_block": _image_values(options, image_keys) if chart != "none" else "",
+        "image_keys_block": (_image_values(options, image_keys)
+                             if options.chart != "none" else ""),
         "deploy_env": env,
         "deploy_settings": settings,
         "helm_version": HELM_VERSION,
         "helm_repository": repository,
         "cd_description": _cd_description(options),
     }
+
+
+def deploy_settings(options: ScaffoldOptions) -> Entries:
+    """The secrets the main-branch workflow needs, each with what it holds."""
+    return _deploy_entries(options)[1]
+
+
+def _deploy_entries(options: ScaffoldOptions) -> tuple[Entries, Entries, tuple[str, str] | None]:
+    """The deploy step's env, the settings it needs and the helm repository to add."""
+    env, settings = _model_env(options)
+    repository = None
+    if options.chart != "none":
+        repository = _helm_repository(options)
+        helm_env, helm_settings = _helm_env(options)
+        env += helm_env
+        settings += helm_settings
+    if options.deploy_target != "none" or options.chart != "none":
+        smoke_env, smoke_settings = _smoke_env(options)
+        env += smoke_env
+        settings += smoke_settings
+    if options.registry != "ghcr.io" and options.has_actions:
+        settings += [("REGISTRY_USERNAME", f"login for {options.registry}"),
+                     ("REGISTRY_PASSWORD", f"password or token for {options.registry}")]
+    return env, settings, repository
+
+
+def _model_env(options: ScaffoldOptions) -> tuple[Entries, Entries]:
+    target = options.deploy_target
+    if target == "none":
+        return [], []
+    env = [("CI_TOOLKIT_MODEL_TARGET", yaml_scalar(target)),
+           ("CI_TOOLKIT_MODEL", "${{ runner.temp }}/model/${{ needs.model.outputs.model_name }}")]
+    if target == "rasa-x":
+        env += [("CI_TOOLKIT_RASAX_URL", _secret("RASAX_URL")),
+                ("CI_TOOLKIT_RASAX_TOKEN", _secret("RASAX_TOKEN"))]
+        return env, [("RASAX_URL", "base URL of Rasa X, e.g. https://rasax.example.com"),
+                     ("RASAX_TOKEN", "a Rasa X API token")]
+    env += [("CI_TOOLKIT_RASA_URL", _secret("RASA_URL")),
+            ("CI_TOOLKIT_RASA_TOKEN", _secret("RASA_TOKEN")),
+            ("# The server loads the model from its own disk or a model server:", ""),
+            ("CI_TOOLKIT_MODEL_SERVER_URL", _secret("RASA_MODEL_SERVER_URL")),
+            ("CI_TOOLKIT_MODEL_SERVER_TOKEN", _secret("RASA_MODEL_SERVER_TOKEN"))]
+    return env, [("RASA_URL", "base URL of the Rasa server (rasa run --enable-api)"),
+                 ("RASA_TOKEN", "the server's --auth-token"),
+                 ("RASA_MODEL_SERVER_URL (optional)", "where the server downloads the model from"),
+                 ("RASA_MODEL_SERVER_TOKEN (optional)", "that model server's token")]
+
+
+def _helm_repository(options: ScaffoldOptions) -> tuple[str, str] | None:
+    """The helm repository to add for the chart; None for a chart of the user's own."""
+    repository = CHARTS[options.chart][1]
+    if options.chart_ref and repository and not options.chart_ref.startswith(
+            repository[0] + "/"):
+        return None
+    return repository
+
+
+def _helm_env(options: ScaffoldOptions) -> tuple[Entries, Entries]:
+    chart_ref = options.chart_ref or CHARTS[options.chart][0]
+    env = [("KUBECONFIG", "${{ runner.temp }}/kubeconfig"),
+           ("CI_TOOLKIT_HELM_RELEASE", yaml_scalar(options.release))]
+    if chart_ref:
+        env.append(("CI_TOOLKIT_HELM_CHART", yaml_scalar(chart_ref)))
+    env.append(("CI_TOOLKIT_HELM_IMAGE_KEYS", yaml_scalar(options.chart)))
+    if options.namespace:
+        env.append(("CI_TOOLKIT_HELM_NAMESPACE", yaml_scalar(options.namespace)))
+    env.append(("CI_TOOLKIT_HELM_VALUES", yaml_scalar(options.values_file)))
+    if options.chart == "rasa-x":
+        # The release keeps the passwords and tokens it was installed with.
+        env.append(("CI_TOOLKIT_HELM_REUSE_VALUES", yaml_scalar("true")))
+    if options.has_actions:
+        env += [("CI_TOOLKIT_DEPLOY_IMAGE_NAME",
+                 "${{ needs.action-server.outputs.docker_image_name }}"),
+                ("CI_TOOLKIT_DEPLOY_IMAGE_TAG",
+                 "${{ needs.action-server.outputs.docker_image_tag }}")]
+    return env, [("KUBE_CONFIG", "a kubeconfig for the cluster (or use your cloud's "
+                  "login action)")]
+
+
+def _smoke_env(options: ScaffoldOptions) -> tuple[Entries, Entries]:
+    if options.smoke_tests:
+        env = [("CI_TOOLKIT_SMOKE_TESTS", yaml_scalar(options.smoke_tests))]
+    else:
+        env = [("# Conversations to check after the deploy (rolls back on failure):", ""),
+               ("# CI_TOOLKIT_SMOKE_TESTS:", yaml_scalar("tests/smoke.yml"))]
+    env.append(("CI_TOOLKIT_SMOKE_URL", _secret("ASSISTANT_URL")))
+    return env, [("ASSISTANT_URL (optional)", "the URL the smoke test talks to; "
+                  "default: the Rasa X / Rasa server URL")]
 
 
 def _image_repository(options: ScaffoldOptions) -> str:
@@ -123,7 +154,7 @@ def _image_values(options: ScaffoldOptions, keys: tuple[str, str]) -> str:
             if written[: depth + 1] != parts[: depth + 1]:
                 lines.append("  " * depth + f"{part}:")
         written = parts[:-1]
-        lines.append("  " * (len(parts) - 1) + f"{parts[-1]}: {_yaml(value)}  # {note}")
+        lines.append("  " * (len(parts) - 1) + f"{parts[-1]}: {yaml_scalar(value)}  # {note}")
     return "\n".join(lines)
 
 

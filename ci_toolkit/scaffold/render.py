@@ -25,7 +25,8 @@ from pathlib import Path
 
 from ci_toolkit.errors import UsageError
 from ci_toolkit.resources import shipped_path
-from ci_toolkit.scaffold.context import FILTERS, ScaffoldOptions, template_context
+from ci_toolkit.scaffold.context import FILTERS, template_context
+from ci_toolkit.scaffold.options import ScaffoldOptions
 
 CREATE, IDENTICAL, CONFLICT = "create", "identical", "conflict"
 SKIP, OVERWRITE = "skip", "overwrite"

@@ -15,25 +15,10 @@ import yaml
 from ci_toolkit.cli import COMMANDS, main
 from ci_toolkit.resources import shipped_path
 from ci_toolkit.scaffold.render import CONFLICT, CREATE, OVERWRITE, PlannedFile, apply
-from tests.rasa_support import copy_example
 
 WORKFLOWS = (".github/workflows/assistant-ci.yml", ".github/workflows/assistant-cd.yml",
              ".github/workflows/assistant-cross-validation.yml")
 WRITTEN = (*WORKFLOWS, "Dockerfile", ".dockerignore")
-
-
-@pytest.fixture(scope="module")
-def pristine(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    project = copy_example(tmp_path_factory.mktemp("example") / "coffeebot")
-    # What earlier pipeline runs left in the example is not part of the project (and is big).
-    for leftover in (".ci-toolkit", "examples"):
-        shutil.rmtree(project / leftover, ignore_errors=True)
-    return project
-
-
-@pytest.fixture
-def bot(pristine: Path, tmp_path: Path) -> Path:
-    return Path(shutil.copytree(pristine, tmp_path / "coffeebot"))
 
 
 def scaffold(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
@@ -157,31 +142,24 @@ def test_values_that_could_break_a_workflow_are_refused(
 # --- what gets rendered --------------------------------------------------------------------
 
 
-def test_the_rasa_version_comes_from_the_project_requirements(
-        bot: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    (bot / "requirements.txt").write_text("rasa[spacy]==3.6.20\nrasa-sdk==3.6.2\n",
-                                          encoding="utf-8")
-    code, _, err = scaffold(capsys, str(bot))
+@pytest.mark.parametrize(("requirements", "args", "note", "installed"), [
+    ("rasa[spacy]==3.6.20\nrasa-sdk==3.6.2\n", [],
+     "rasa 3.6.20, as the project's requirements pin it", "3.6.20"),
+    (None, ["--rasa-version", "3.6.19-full"], "Docker image tag", "3.6.19"),
+    ("", [], "no requirements*.txt in the project pins rasa", "3.6.21"),
+], ids=["pinned-by-requirements", "docker-tag-given", "no-requirements"])
+def test_the_rasa_version_the_workflows_install(
+        bot: Path, capsys: pytest.CaptureFixture[str], requirements: str | None,
+        args: list[str], note: str, installed: str) -> None:
+    """From the requirements, else the default; a docker tag is turned into the release."""
+    if requirements:
+        (bot / "requirements.txt").write_text(requirements, encoding="utf-8")
+    elif requirements == "":
+        (bot / "requirements.txt").unlink()
+    code, _, err = scaffold(capsys, str(bot), *args)
     assert code == 0, err
-    assert "rasa 3.6.20, as the project's requirements pin it" in err
-    assert '"rasa==3.6.20"' in (bot / WORKFLOWS[0]).read_text(encoding="utf-8")
-
-
-def test_a_docker_tag_as_rasa_version_is_turned_into_the_release(
-        bot: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, _, err = scaffold(capsys, str(bot), "--rasa-version", "3.6.19-full")
-    assert code == 0, err
-    assert "Docker image tag" in err
-    assert '"rasa==3.6.19"' in (bot / WORKFLOWS[0]).read_text(encoding="utf-8")
-
-
-def test_without_requirements_the_default_rasa_version_is_used(
-        bot: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    (bot / "requirements.txt").unlink()
-    code, _, err = scaffold(capsys, str(bot))
-    assert code == 0, err
-    assert "no requirements*.txt in the project pins rasa" in err
-    assert '"rasa==3.6.21"' in (bot / WORKFLOWS[0]).read_text(encoding="utf-8")
+    assert note in err
+    assert f'"rasa=={installed}"' in (bot / WORKFLOWS[0]).read_text(encoding="utf-8")
 
 
 def test_every_workflow_has_least_privilege_concurrency_and_paths(

@@ -1,0 +1,222 @@
+"""What `ci-toolkit scaffold` is asked for, and the checked values the templates are given.
+
+``ScaffoldRequest`` is the command's options, each declared once (default, choices, env var
+and help: the click options are made from these fields). ``ScaffoldOptions`` is the request
+resolved against the project (its files, its rasa version) and checked.
+
+Every value that ends up in a workflow is checked here against a strict pattern: the
+workflows are code that runs with the repository's token, so nothing may smuggle a newline,
+a quote or a `${{ }}` expression into them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ci_toolkit import __version__
+from ci_toolkit.errors import UsageError
+from ci_toolkit.options import declared_field, setting
+
+DEFAULT_RASA_VERSION = "3.6.21"
+DEPLOY_TARGETS = ("none", "rasa-x", "rasa-server")
+# Helm value key presets (ci_toolkit/deploy/helm.py IMAGE_KEY_PRESETS), plus "none": no helm.
+CHART_PRESETS = ("none", "assistant-ci", "rasa-x", "rasa")
+
+
+@dataclass(frozen=True)
+class ScaffoldRequest:
+    """The options of `ci-toolkit scaffold`, before the project is looked at."""
+
+    directory: Path = setting(help="The Rasa assistant.", envvar="WORKSPACE")  # DIRECTORY
+    config: str | None = setting(
+        None, envvar="CONFIGURATION", metavar="FILE",
+        help="The model configuration, relative to DIRECTORY. [default: config.yml]")
+    domain: str | None = setting(
+        None, envvar="DOMAIN", metavar="PATH",
+        help="The domain file or directory. [default: domain.yml or domain/]")
+    data: tuple[str, ...] = setting(
+        (), envvar="DATA", metavar="PATH", multiple=True,
+        help="Training data file or directory (repeatable). [default: data]")
+    tests: str | None = setting(
+        None, envvar="TESTS", metavar="PATH",
+        help="Test stories file or directory. [default: tests, when it exists]")
+    assistant_name: str | None = setting(
+        None, envvar="ASSISTANT_NAME",
+        help="Name shown in summaries and comments. [default: DIRECTORY's name]")
+    rasa_version: str | None = setting(
+        None, envvar="RASA_VERSION",
+        help="The rasa release the workflows install. [default: the version the "
+             f"project's requirements*.txt pins, else {DEFAULT_RASA_VERSION}]")
+    python_version: str = setting(
+        "3.10", envvar="PYTHON_VERSION", help="Python for rasa (rasa 3.6: 3.8 to 3.10).")
+    toolkit_requirement: str | None = setting(
+        None, envvar="TOOLKIT_REQUIREMENT", metavar="SPEC",
+        help="How the workflows pip-install ci-toolkit. [default: ci-toolkit==VERSION of "
+             "this ci-toolkit]")
+    registry: str = setting(
+        "ghcr.io", envvar="DOCKER_REGISTRY",
+        help="Registry the action-server image is pushed to. ghcr.io needs no secret: "
+             "the workflow's token can push there.")
+    image_name: str | None = setting(
+        None, envvar="DOCKER_IMAGE_NAME", metavar="NAME",
+        help="Name of the action-server image in the registry. [default: the GitHub "
+             "repository's owner/name, in lower case]")
+    deploy_target: str = setting(
+        "none", choices=DEPLOY_TARGETS, envvar="DEPLOY_TARGET",
+        help="Where the main-branch workflow sends the trained model: upload it to Rasa X "
+             "and tag it production, load it on a Rasa server (PUT /model), or nowhere.")
+    chart: str = setting(  # the option is --chart-preset
+        "none", choices=CHART_PRESETS, envvar="CHART_PRESET",
+        help="Helm chart whose value keys get the new image (assistant-ci: this "
+             "toolkit's chart, actionServer.image.*; rasa-x: app.name/app.tag; rasa: "
+             "image.repository/image.tag). With a preset, the main-branch workflow runs "
+             "`helm upgrade` and writes a values file. none: no helm.")
+    chart_ref: str | None = setting(
+        None, envvar="HELM_CHART", metavar="CHART",
+        help="The chart to install, e.g. rasa-x/rasa-x or oci://... [default: the "
+             "preset's usual chart]")
+    values_file: str = setting(
+        "deploy/values.yml", envvar="VALUES_FILE", metavar="PATH",
+        help="Where the chart values go, relative to DIRECTORY.")
+    release: str = setting("assistant", envvar="HELM_RELEASE", help="The helm release name.")
+    namespace: str | None = setting(
+        None, envvar="HELM_NAMESPACE",
+        help="Kubernetes namespace of the release. [default: the kube context's]")
+    default_branch: str = setting(  # the option is --branch
+        "main", envvar="DEFAULT_BRANCH",
+        help="The branch that deploys; pull requests into it are compared with its last "
+             "report.")
+    schedule: str = setting(
+        "0 4 * * 1", envvar="SCHEDULE", metavar="CRON",
+        help="When the full cross-validation workflow runs (UTC).")
+    no_schedule: bool = setting(
+        False, envvar="NO_SCHEDULE", is_flag=True,
+        help="Do not write the scheduled cross-validation workflow.")
+    folds: int = setting(
+        5, envvar="SCHEDULE_FOLDS", type=int,
+        help="Folds of the scheduled cross-validation (pull requests use 3).")
+    pr_cross_validation: bool = setting(
+        True, envvar="PR_CROSS_VALIDATION",
+        help="Also cross-validate on pull requests (3 folds; cached while the NLU data "
+             "does not change).")
+    timeout_minutes: int = setting(
+        90, envvar="TIMEOUT_MINUTES", type=int, help="Time limit of the pipeline jobs.")
+    skip: tuple[str, ...] = setting(
+        (), envvar="SKIP", metavar="PATTERN", multiple=True,
+        help="Never write files matching PATTERN (a glob on the path, e.g. "
+             "'.github/workflows/assistant-cd.yml' or 'Dockerfile'). Repeatable.")
+    dry_run: bool = setting(
+        False, envvar="DRY_RUN", is_flag=True,
+        help="Write nothing; show what would be written and the diff of each conflict.")
+    force: bool = setting(
+        False, envvar="FORCE", is_flag=True,
+        help="Overwrite files that differ from what scaffold writes (their diffs are "
+             "shown first with --dry-run).")
+
+
+def _default(name: str) -> Any:
+    """The request's default: an option the user did not give means the same thing here."""
+    return declared_field(ScaffoldRequest, name).default
+
+
+@dataclass(frozen=True)
+class ScaffoldOptions:
+    """What scaffold writes. Paths are POSIX; the layout ones are relative to project_dir."""
+
+    project_dir: str  # the assistant, relative to the repository root ("." for the root)
+    assistant_name: str
+    config: str
+    domain: str
+    data: tuple[str, ...]
+    tests: str | None
+    has_actions: bool
+    smoke_tests: str | None = None  # conversations for the post-deploy smoke test
+    rasa_version: str = DEFAULT_RASA_VERSION
+    python_version: str = _default("python_version")
+    toolkit_requirement: str = f"ci-toolkit=={__version__}"
+    registry: str = _default("registry")
+    image_name: str | None = _default("image_name")  # None: the repository's name
+    deploy_target: str = _default("deploy_target")
+    chart: str = _default("chart")
+    chart_ref: str | None = _default("chart_ref")  # None: the preset's usual chart
+    values_file: str = _default("values_file")
+    release: str = _default("release")
+    namespace: str | None = _default("namespace")
+    default_branch: str = _default("default_branch")
+    schedule: str | None = _default("schedule")  # None: no scheduled cross-validation
+    folds: int = _default("folds")
+    pr_cross_validation: bool = _default("pr_cross_validation")
+    timeout_minutes: int = _default("timeout_minutes")
+
+    def __post_init__(self) -> None:
+        check_options(self)
+
+
+_PATH = re.compile(r"^[A-Za-z0-9_.][A-Za-z0-9_./-]*$")
+_REGISTRY = re.compile(r"^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:[0-9]+)?(/[a-z0-9._-]+)*$")
+_IMAGE_NAME = re.compile(r"^[a-z0-9]+([._-]+[a-z0-9]+)*(/[a-z0-9]+([._-]+[a-z0-9]+)*)*$")
+_BRANCH = re.compile(r"^[A-Za-z0-9._/-]+$")
+_CRON_FIELD = re.compile(r"^[0-9*/,A-Za-z-]+$")
+_PYTHON = re.compile(r"^3\.(8|9|10)$")
+_REQUIREMENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-\[\],=<>!~+:/@]*$")
+_ASSISTANT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.-]{0,63}$")
+_NAME = re.compile(r"^[a-z0-9]([a-z0-9-]{0,51}[a-z0-9])?$")  # helm release / k8s namespace
+
+
+def _fail(option: str, value: object, expected: str) -> None:
+    raise UsageError(f"{option} {value!r} is not valid: {expected}.")
+
+
+def check_options(options: ScaffoldOptions) -> None:
+    """Raise UsageError naming the option when a value could not go into a workflow safely."""
+    _check_paths(options)
+    if not _ASSISTANT.match(options.assistant_name):
+        _fail("--assistant-name", options.assistant_name, "use letters, digits, spaces, '_', "
+              "'.' and '-' (the name goes into the workflows)")
+    _check_image_and_chart(options)
+    if not _BRANCH.match(options.default_branch) or ".." in options.default_branch:
+        _fail("--branch", options.default_branch, "use a branch name such as main")
+    if options.schedule is not None:
+        fields = options.schedule.split()
+        if len(fields) != 5 or not all(_CRON_FIELD.match(f) for f in fields):
+            _fail("--schedule", options.schedule, "use a cron expression with five fields, "
+                  "e.g. '0 4 * * 1' (Mondays 04:00 UTC), or --no-schedule")
+    if not _PYTHON.match(options.python_version):
+        _fail("--python-version", options.python_version, "rasa 3 runs on Python 3.8 to 3.10")
+    if not _REQUIREMENT.match(options.toolkit_requirement):
+        _fail("--toolkit-requirement", options.toolkit_requirement,
+              "use one pip requirement such as ci-toolkit==0.1.0")
+    for option, value in (("--release", options.release), ("--namespace", options.namespace)):
+        if value is not None and not _NAME.match(value):
+            _fail(option, value, "use lower-case letters, digits and '-' (a Kubernetes name)")
+    if not 2 <= options.folds <= 20:
+        _fail("--folds", options.folds, "use 2 to 20 folds")
+    if not 10 <= options.timeout_minutes <= 360:
+        _fail("--timeout-minutes", options.timeout_minutes, "use 10 to 360 minutes")
+
+
+def _check_paths(options: ScaffoldOptions) -> None:
+    for path in (options.project_dir, options.config, options.domain, *options.data,
+                 options.tests or "tests", options.smoke_tests or "tests", options.values_file):
+        if not _PATH.match(path) or ".." in Path(path).parts:
+            _fail("the path", path, "scaffold writes paths into workflows, so they may only hold "
+                  "letters, digits, '_', '.', '-' and '/', and stay inside the repository")
+
+
+def _check_image_and_chart(options: ScaffoldOptions) -> None:
+    if not _REGISTRY.match(options.registry):
+        _fail("--registry", options.registry, "use a registry host in lower case, with an "
+              "optional port and path, e.g. ghcr.io or registry.example.com:5000/team")
+    if options.image_name is not None and not _IMAGE_NAME.match(options.image_name):
+        _fail("--image-name", options.image_name, "use a lower-case image name such as "
+              "my-org/my-assistant-actions (the registry goes in --registry)")
+    if options.deploy_target not in DEPLOY_TARGETS:
+        _fail("--deploy-target", options.deploy_target, f"use one of {', '.join(DEPLOY_TARGETS)}")
+    if options.chart not in CHART_PRESETS:
+        _fail("--chart", options.chart, f"use one of {', '.join(CHART_PRESETS)}")
+    if options.chart_ref is not None and not _REQUIREMENT.match(options.chart_ref):
+        _fail("--chart-ref", options.chart_ref, "use a chart reference such as "
+              "rasa-x/rasa-x, oci://registry/charts/name or ./charts/assistant")
