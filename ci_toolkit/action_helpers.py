@@ -23,8 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ci_toolkit import __version__
-from ci_toolkit.errors import EXIT_FAILED, ToolkitError, UsageError
-from ci_toolkit.gha import ActionsRuntime
+from ci_toolkit.errors import ToolkitError, UsageError
+from ci_toolkit.gha import ActionsRuntime, report_error
 from ci_toolkit.proc import Console, run
 
 # Environment variables this module reads. The action.yml contract test checks that every
@@ -267,29 +267,28 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
     environ = dict(os.environ if environ is None else environ)
     runtime = ActionsRuntime(environ)
     try:
-        if arguments.command == "prepare":
-            outputs, notices = prepare(environ)
-            for notice in notices:
-                print(f"notice: {notice}", file=sys.stderr)
-                runtime.annotate("notice", notice, title="rasa_version")
-        else:
-            outputs = install(environ, runtime, with_rasa=not arguments.without_rasa,
-                              source=Path(__file__).resolve().parent.parent,
-                              console=Console())
+        _run(arguments, environ, runtime)
     except ToolkitError as error:
-        print(f"error: {error.message}", file=sys.stderr)
-        runtime.annotate("error", error.message, file=error.file, line=error.line)
-        runtime.append_step_summary(f"**ci-toolkit error:** {error.message}")
-        return error.exit_code
+        return report_error(error, runtime)
     except OSError as error:
-        # A file the step needs (workspace, requirements, $GITHUB_OUTPUT) cannot be read.
-        print(f"error: {error}", file=sys.stderr)
-        runtime.annotate("error", str(error))
-        return EXIT_FAILED
+        # A file the step needs (workspace, requirements, $GITHUB_OUTPUT) cannot be used.
+        return report_error(ToolkitError(str(error)), runtime)
+    return 0
+
+
+def _run(arguments: argparse.Namespace, environ: Mapping[str, str],
+         runtime: ActionsRuntime) -> None:
+    if arguments.command == "prepare":
+        outputs, notices = prepare(environ)
+        for notice in notices:
+            print(f"notice: {notice}", file=sys.stderr)
+            runtime.annotate("notice", notice, title="rasa_version")
+    else:
+        outputs = install(environ, runtime, with_rasa=not arguments.without_rasa,
+                          source=Path(__file__).resolve().parent.parent, console=Console())
     for name, value in outputs.items():
         print(f"{name}: {value}", file=sys.stderr)
     runtime.set_outputs(outputs)
-    return 0
 
 
 if __name__ == "__main__":

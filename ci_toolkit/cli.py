@@ -15,6 +15,7 @@ import click
 
 from ci_toolkit import __version__
 from ci_toolkit.errors import EXIT_BUG, EXIT_INTERRUPTED, ToolkitError
+from ci_toolkit.gha import ActionsRuntime, report_error
 
 # name -> (module, attribute, one-line help shown by `ci-toolkit --help`)
 COMMANDS: dict[str, tuple[str, str, str]] = {
@@ -84,23 +85,11 @@ def cli() -> None:
     """
 
 
-def report_error(error: ToolkitError) -> None:
-    """Say what went wrong: on stderr, and in Actions as an annotation and a summary line."""
-    from ci_toolkit.gha import ActionsRuntime
-
-    click.echo(f"error: {error.message}", err=True)
-    actions = ActionsRuntime()
-    if actions.active:
-        actions.annotate("error", error.message, file=error.file, line=error.line)
-        actions.append_step_summary(f"**ci-toolkit error:** {error.message}")
-
-
 def main(argv: list[str] | None = None) -> int:
     try:
         cli.main(args=argv, prog_name="ci-toolkit", standalone_mode=False)
     except ToolkitError as error:
-        report_error(error)
-        return error.exit_code
+        return report_error(error, ActionsRuntime())
     except click.exceptions.Abort:
         click.echo("Interrupted.", err=True)
         return EXIT_INTERRUPTED

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
+from ci_toolkit.errors import ToolkitError
+
 
 def escape_data(value: str) -> str:
     # The runner decodes exactly these three in a command's message.
@@ -112,3 +114,20 @@ class ActionsRuntime:
 
     def append_step_summary(self, markdown: str) -> bool:
         return self._append("GITHUB_STEP_SUMMARY", markdown.rstrip("\n") + "\n\n")
+
+
+def report_error(error: ToolkitError, actions: ActionsRuntime, *,
+                 stderr: TextIO | None = None) -> int:
+    """Say what went wrong: on stderr, and in Actions also as an ``::error::`` annotation
+    (with file and line when known) and a line in the job summary. Returns the exit code.
+
+    The one reporter of both entry points: the CLI and the action helper.
+    """
+    print(f"error: {error.message}", file=stderr or sys.stderr, flush=True)
+    if actions.active:
+        actions.annotate("error", error.message, file=error.file, line=error.line)
+        try:
+            actions.append_step_summary(f"**ci-toolkit error:** {error.message}")
+        except OSError:
+            pass  # the message is on stderr and in the annotation already
+    return error.exit_code

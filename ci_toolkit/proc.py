@@ -149,6 +149,78 @@ def _pump(
     pipe.close()
 
 
+def _open_log(log_file: Path | None, argv: Sequence[str]) -> TextIO | None:
+    if log_file is None:
+        return None
+    log_file.parent.mkdir(parents=True, exist_ok=True)
+    log = log_file.open("w", encoding="utf-8")
+    log.write(f"$ {shlex.join(argv)}\n")
+    return log
+
+
+def _start(argv: Sequence[str], cwd: Path | None, env: Mapping[str, str] | None,
+           log: TextIO | None) -> subprocess.Popen[str]:
+    try:
+        return subprocess.Popen(
+            argv,
+            cwd=cwd,
+            env=dict(env) if env is not None else None,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            encoding="utf-8",
+            errors="replace",
+            bufsize=1,
+        )
+    except OSError as error:
+        if log is not None:
+            log.close()
+        raise ToolkitError(f"Could not start {argv[0]}: {error.strerror or error}.") from error
+
+
+def _start_pumps(child: subprocess.Popen[str], *, label: str, started: float,
+                 console: Console, log: TextIO | None,
+                 ) -> tuple[list[threading.Thread], list[str], list[str]]:
+    """One thread per output stream; returns them and the lists they fill."""
+    out: list[str] = []
+    err: list[str] = []
+    log_lock = threading.Lock()
+    pumps = [
+        threading.Thread(
+            target=_pump,
+            args=(stream, sink),
+            kwargs={"label": label, "started": started, "console": console, "log": log,
+                    "log_lock": log_lock},
+            daemon=True,
+        )
+        for stream, sink in ((child.stdout, out), (child.stderr, err))
+    ]
+    for pump in pumps:
+        pump.start()
+    return pumps, out, err
+
+
+def _wait(child: subprocess.Popen[str], *, label: str, program: str,
+          timeout_s: float | None) -> int:
+    """The exit code; a child that runs too long or is interrupted does not outlive us."""
+    try:
+        return child.wait(timeout=timeout_s)
+    except subprocess.TimeoutExpired as error:
+        child.kill()
+        child.wait()
+        raise ToolkitError(
+            f"{label}: '{program}' ran longer than {timeout_s:.0f} s and was stopped."
+        ) from error
+    except KeyboardInterrupt:
+        child.terminate()
+        try:
+            child.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            child.kill()
+        raise
+
+
 def run(
     argv: Sequence[str],
     *,
@@ -167,60 +239,13 @@ def run(
     """
     argv = tuple(str(a) for a in argv)
     console.child_line(label, time.monotonic(), f"$ {shlex.join(argv)}")
-    log = None
-    if log_file is not None:
-        log_file.parent.mkdir(parents=True, exist_ok=True)
-        log = log_file.open("w", encoding="utf-8")
-        log.write(f"$ {shlex.join(argv)}\n")
+    log = _open_log(log_file, argv)
     started = time.monotonic()
+    child = _start(argv, cwd, env, log)
+    pumps, out, err = _start_pumps(child, label=label, started=started, console=console,
+                                   log=log)
     try:
-        child = subprocess.Popen(
-            argv,
-            cwd=cwd,
-            env=dict(env) if env is not None else None,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            encoding="utf-8",
-            errors="replace",
-            bufsize=1,
-        )
-    except OSError as error:
-        if log is not None:
-            log.close()
-        raise ToolkitError(f"Could not start {argv[0]}: {error.strerror or error}.") from error
-
-    out: list[str] = []
-    err: list[str] = []
-    log_lock = threading.Lock()
-    pumps = [
-        threading.Thread(
-            target=_pump,
-            args=(stream, sink),
-            kwargs={"label": label, "started": started, "console": console, "log": log,
-                    "log_lock": log_lock},
-            daemon=True,
-        )
-        for stream, sink in ((child.stdout, out), (child.stderr, err))
-    ]
-    for pump in pumps:
-        pump.start()
-    try:
-        returncode = child.wait(timeout=timeout_s)
-    except subprocess.TimeoutExpired as error:
-        child.kill()
-        child.wait()
-        raise ToolkitError(
-            f"{label}: '{argv[0]}' ran longer than {timeout_s:.0f} s and was stopped."
-        ) from error
-    except KeyboardInterrupt:
-        child.terminate()
-        try:
-            child.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            child.kill()
-        raise
+        returncode = _wait(child, label=label, program=argv[0], timeout_s=timeout_s)
     finally:
         for pump in pumps:
             pump.join(timeout=5)

@@ -1,1 +1,1 @@
-"""The action-server image: build context, names and tags, build, push, container check."""
+"""The action-server image: request, build context, names and tags, build, container check, push."""

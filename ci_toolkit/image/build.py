@@ -1,6 +1,6 @@
-"""Build and tag the action-server image through the docker SDK (pushing: image_push.py).
+"""Build and tag the action-server image through the docker SDK (pushing: push.py).
 
-The docker client is made by the command (ci_toolkit.commands.image) and passed in. Builds use
+The docker client is made by the command (ci_toolkit.image.workflow) and passed in. Builds use
 the engine's classic builder, whose streamed log names every step ("Step 3/9 : RUN ...") and
 says when a step came from the cache (" ---> Using cache"); both are parsed here so that a
 failure names its step and a caller can see which layers were reused.
@@ -25,6 +25,9 @@ if TYPE_CHECKING:
 LABEL = "image"
 _STEP = re.compile(r"^Step (\d+)/(\d+) : (.*)$")
 _SUCCESS = re.compile(r"^Successfully built ([0-9a-f]{12,64})$")
+# The archive carries the staged Dockerfile; intermediate containers go even when a step fails.
+_FIXED_BUILD_OPTIONS: dict[str, Any] = {"custom_context": True, "dockerfile": STAGED_DOCKERFILE,
+                                        "rm": True, "forcerm": True, "decode": True}
 
 
 @dataclass
@@ -134,24 +137,12 @@ def build_image(
     from docker.errors import APIError
 
     log = BuildLog(console)
-    options: dict[str, Any] = {
-        "fileobj": context_tar,
-        "custom_context": True,
-        "dockerfile": STAGED_DOCKERFILE,
-        "tag": names.full_name,
-        "buildargs": dict(inputs.build_args),
-        "rm": True,
-        "forcerm": True,
-        "decode": True,
-        "nocache": no_cache,
-        "pull": pull,
-    }
-    if network_mode:
-        options["network_mode"] = network_mode
-    if inputs.platform:
-        options["platform"] = inputs.platform
+    optional = {"network_mode": network_mode, "platform": inputs.platform}
+    options = {**_FIXED_BUILD_OPTIONS, **{key: value for key, value in optional.items() if value}}
     try:
-        for chunk in client.api.build(**options):
+        for chunk in client.api.build(fileobj=context_tar, tag=names.full_name,
+                                      buildargs=dict(inputs.build_args), nocache=no_cache,
+                                      pull=pull, **options):
             if "error" in chunk or "errorDetail" in chunk:
                 log.flush()
                 detail = chunk.get("errorDetail") or {}

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from ci_toolkit.errors import ToolkitError, UsageError
 from ci_toolkit.proc import Console
+from ci_toolkit.retry import poll
 
 if TYPE_CHECKING:
     import requests
@@ -47,7 +48,7 @@ def custom_actions_in_domain(domain: Path) -> tuple[str, ...]:
 
     if not domain.exists():
         raise UsageError(
-            f"The domain {domain} does not exist. Point --domain (CI_TOOLKIT_DOMAIN) at your "
+            f"The domain {domain} does not exist. Point --domain (CI_TOOLKIT_IMAGE_DOMAIN) at your "
             "domain file or directory, or name the actions with --expect-actions "
             "(CI_TOOLKIT_EXPECT_ACTIONS)."
         )
@@ -125,18 +126,24 @@ def _get_json(session: requests.Session, url: str) -> tuple[int, Any]:
 def _wait_for_health(container: Container, session: requests.Session, base_url: str,
                      timeout_s: float) -> float:
     started = time.monotonic()
-    while True:
+    last_status = 0
+
+    def healthy() -> float | None:
+        nonlocal last_status
         container.reload()
         if container.status in ("exited", "dead"):
             code = container.attrs.get("State", {}).get("ExitCode")
             raise _Failure(f"the action server exited with code {code} before /health answered")
-        status, body = _get_json(session, f"{base_url}/health")
-        if status == 200 and isinstance(body, dict) and body.get("status") == "ok":
+        last_status, body = _get_json(session, f"{base_url}/health")
+        if last_status == 200 and isinstance(body, dict) and body.get("status") == "ok":
             return time.monotonic() - started
-        if time.monotonic() - started > timeout_s:
-            raise _Failure(f"{base_url}/health did not answer {{\"status\": \"ok\"}} within "
-                           f"{timeout_s:.0f} s (last HTTP status: {status or 'no answer'})")
-        time.sleep(0.5)
+        return None
+
+    waited = poll(healthy, timeout_s=timeout_s, interval_s=0.5)
+    if waited is None:
+        raise _Failure(f"{base_url}/health did not answer {{\"status\": \"ok\"}} within "
+                       f"{timeout_s:.0f} s (last HTTP status: {last_status or 'no answer'})")
+    return waited
 
 
 def _served_actions(session: requests.Session, base_url: str) -> tuple[str, ...]:
@@ -146,20 +153,17 @@ def _served_actions(session: requests.Session, base_url: str) -> tuple[str, ...]
     return tuple(str(item.get("name")) for item in body if isinstance(item, dict))
 
 
-def smoke_test(
-    client: DockerClient,
-    image: str,
-    *,
-    session: requests.Session,
-    expected_actions: Sequence[str],
-    console: Console,
-    timeout_s: float = 60.0,
-    network_mode: str = "host",
-) -> SmokeResult:
-    """Run ``image``, check /health and /actions, then remove the container."""
+@dataclass(frozen=True)
+class _Started:
+    container: Container
+    name: str
+    port: int
+    host_network: bool
+
+
+def _start(client: DockerClient, image: str, network_mode: str) -> _Started:
     from docker.errors import APIError
 
-    started = time.monotonic()
     image_cmd = (client.api.inspect_image(image).get("Config") or {}).get("Cmd")
     command, port = smoke_command(image_cmd, free_port())
     host_network = network_mode == "host"
@@ -176,36 +180,66 @@ def smoke_test(
         )
     except APIError as error:
         raise ToolkitError(f"Smoke test: could not start {image}: {error.explanation}.") from error
-    console.child_line(LABEL, started, f"started container {name} from {image} (port {port})")
+    return _Started(container, name, port, host_network)
+
+
+def _check(started: _Started, session: requests.Session, expected_actions: Sequence[str],
+           console: Console, timeout_s: float, since: float) -> SmokeResult:
+    host_port = (started.port if started.host_network
+                 else _published_port(started.container, started.port))
+    base_url = f"http://127.0.0.1:{host_port}"
+    health_after = _wait_for_health(started.container, session, base_url, timeout_s)
+    console.child_line(LABEL, since, f"{base_url}/health is ok after {health_after:.1f} s")
+    served = _served_actions(session, base_url)
+    console.child_line(LABEL, since, f"/actions lists: {', '.join(served) or '(none)'}")
+    missing = [action for action in expected_actions if action not in served]
+    if missing:
+        raise _Failure(
+            f"/actions does not list {', '.join(missing)} (it lists "
+            f"{', '.join(served) or 'no actions'}); check that the actions package defines "
+            "them and that the domain names match"
+        )
+    return SmokeResult(health_after, served, tuple(expected_actions))
+
+
+def _failed(image: str, started: _Started, failure: _Failure, console: Console) -> ToolkitError:
+    """Print the container's log and say why the check failed, with the log's last error."""
+    log = _container_log(started.container)
+    console.line(f"----- log of the action-server container {started.name} -----")
+    for line in log.rstrip().splitlines():
+        console.line(line)
+    console.line("----- end of the container log -----")
+    cause = last_error_line(log)
+    return ToolkitError(
+        f"Smoke test of {image} failed: {failure}."
+        + (f" The container log ends with: {cause}" if cause else "")
+        + " The container's log is printed above."
+    )
+
+
+def smoke_test(
+    client: DockerClient,
+    image: str,
+    *,
+    session: requests.Session,
+    expected_actions: Sequence[str],
+    console: Console,
+    timeout_s: float = 60.0,
+    network_mode: str = "host",
+) -> SmokeResult:
+    """Run ``image``, check /health and /actions, then remove the container."""
+    from docker.errors import APIError
+
+    since = time.monotonic()
+    started = _start(client, image, network_mode)
+    console.child_line(LABEL, since, f"started container {started.name} from {image} "
+                                     f"(port {started.port})")
     try:
-        host_port = port if host_network else _published_port(container, port)
-        base_url = f"http://127.0.0.1:{host_port}"
-        health_after = _wait_for_health(container, session, base_url, timeout_s)
-        console.child_line(LABEL, started, f"{base_url}/health is ok after {health_after:.1f} s")
-        served = _served_actions(session, base_url)
-        console.child_line(LABEL, started, f"/actions lists: {', '.join(served) or '(none)'}")
-        missing = [action for action in expected_actions if action not in served]
-        if missing:
-            raise _Failure(
-                f"/actions does not list {', '.join(missing)} (it lists "
-                f"{', '.join(served) or 'no actions'}); check that the actions package defines "
-                "them and that the domain names match"
-            )
+        return _check(started, session, expected_actions, console, timeout_s, since)
     except _Failure as failure:
-        log = _container_log(container)
-        console.line(f"----- log of the action-server container {name} -----")
-        for line in log.rstrip().splitlines():
-            console.line(line)
-        console.line("----- end of the container log -----")
-        cause = last_error_line(log)
-        raise ToolkitError(
-            f"Smoke test of {image} failed: {failure}."
-            + (f" The container log ends with: {cause}" if cause else "")
-            + " The container's log is printed above."
-        ) from None
+        raise _failed(image, started, failure, console) from None
     finally:
         try:
-            container.remove(force=True)
+            started.container.remove(force=True)
         except APIError:
-            console.line(f"[{LABEL}] warning: could not remove container {name}")
-    return SmokeResult(health_after, served, tuple(expected_actions))
+            console.line(f"[{LABEL}] warning: could not remove container {started.name}")

@@ -8,7 +8,6 @@ names a commit never moves, so a deploy can say exactly which code runs. Extra t
 from __future__ import annotations
 
 import re
-import subprocess
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -16,6 +15,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from ci_toolkit.errors import UsageError
+from ci_toolkit.github_context import GitHubContext, git
 
 # RasaHQ/action-server-gha's defaults, so that its users get the same names.
 DEFAULT_REGISTRY = "docker.io"
@@ -104,21 +104,9 @@ def tag_from_text(text: str) -> str:
     return tag
 
 
-def _git(context: Path, *args: str) -> str | None:
-    try:
-        done = subprocess.run(
-            ["git", "-C", str(context), *args],
-            capture_output=True, text=True, timeout=30, check=False,
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    return done.stdout.strip() if done.returncode == 0 else None
-
-
 def commit_sha(context: Path, environ: Mapping[str, str]) -> str:
     """The commit being built: ``GITHUB_SHA`` in Actions, else ``git rev-parse HEAD``."""
-    sha = environ.get("GITHUB_SHA", "").strip().lower()
-    sha = sha or (_git(context, "rev-parse", "HEAD") or "")
+    sha = GitHubContext.from_environ(environ).commit_sha(context) or ""
     if not _FULL_SHA.match(sha):
         raise UsageError(
             f"Could not find the commit SHA to tag the image with: GITHUB_SHA is not set and "
@@ -130,11 +118,8 @@ def commit_sha(context: Path, environ: Mapping[str, str]) -> str:
 
 def current_branch(context: Path, environ: Mapping[str, str]) -> str:
     """The branch being built: the PR's head branch, the pushed branch, or git's."""
-    for name in ("GITHUB_HEAD_REF", "GITHUB_REF_NAME"):
-        if environ.get(name, "").strip():
-            return environ[name].strip()
-    branch = _git(context, "rev-parse", "--abbrev-ref", "HEAD")
-    if not branch or branch == "HEAD":
+    branch = GitHubContext.from_environ(environ).branch(context)
+    if not branch:
         raise UsageError(
             f"The extra tag '{BRANCH_PLACEHOLDER}' needs a branch, but {context} is not on one "
             "(detached HEAD or no git repository) and GITHUB_REF_NAME is not set. "
@@ -183,11 +168,10 @@ def split_list(values: Sequence[str]) -> tuple[str, ...]:
 
 def source_url(context: Path, environ: Mapping[str, str]) -> str:
     """The repository URL for the OCI source label: Actions' repository, else git's origin."""
-    server = environ.get("GITHUB_SERVER_URL", "").rstrip("/")
-    repository = environ.get("GITHUB_REPOSITORY", "")
-    if server and repository:
-        return f"{server}/{repository}"
-    origin = _git(context, "remote", "get-url", "origin") or ""
+    repository_url = GitHubContext.from_environ(environ).repository_url
+    if repository_url:
+        return repository_url
+    origin = git(context, "remote", "get-url", "origin") or ""
     scp_like = re.match(r"^[\w.-]+@([\w.-]+):(.+?)(?:\.git)?$", origin)
     if scp_like:
         return f"https://{scp_like.group(1)}/{scp_like.group(2)}"

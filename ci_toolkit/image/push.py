@@ -2,21 +2,27 @@
 
 Credentials come from the environment (read by the command) and go to the engine through
 the docker SDK only: in memory for the login, and as ``auth_config`` for each push. Nothing is
-written to the docker client's config file, and the password is redacted from any message.
+written to the docker client's config file, and the password is redacted from any message
+(in every spelling: ci_toolkit.redaction). Transient failures are retried by ci_toolkit.retry.
 """
 
 from __future__ import annotations
 
+import math
 import re
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ci_toolkit.errors import ToolkitError, UsageError
+from ci_toolkit.gha import ActionsRuntime
 from ci_toolkit.image.build import LABEL, one_line
 from ci_toolkit.image.names import ImageNames
+from ci_toolkit.image.request import PASSWORD_VARS, USERNAME_VARS
 from ci_toolkit.proc import Console
+from ci_toolkit.redaction import Redactor
+from ci_toolkit.retry import Backoff, GaveUp, Transient, retry
 
 if TYPE_CHECKING:
     from docker.client import DockerClient
@@ -40,7 +46,27 @@ class RegistryCredentials:
         return f"RegistryCredentials(username={self.username!r}, password='***')"
 
     def redact(self, text: str) -> str:
-        return text.replace(self.password, "***") if self.password else text
+        return Redactor([self.password])(text)
+
+
+def credentials_from_env(environ: Mapping[str, str], actions: ActionsRuntime,
+                         ) -> RegistryCredentials | None:
+    """Registry login from the environment only: never options, so never in argv."""
+
+    def first(names: Sequence[str]) -> str:
+        return next((environ[n] for n in names if environ.get(n)), "")
+
+    username, password = first(USERNAME_VARS), first(PASSWORD_VARS)
+    actions.add_mask(password)
+    if not username and not password:
+        return None
+    if not username or not password:
+        missing = USERNAME_VARS[0] if not username else PASSWORD_VARS[0]
+        raise UsageError(
+            f"Registry login needs both a user name and a password, but {missing} is empty. "
+            f"Set both (or neither, to push with the engine's existing login)."
+        )
+    return RegistryCredentials(username=username, password=password)
 
 
 def login_server(registry: str) -> str | None:
@@ -157,23 +183,32 @@ def push_image(
         {"username": credentials.username, "password": credentials.password}
         if credentials else None
     )
-    redact = credentials.redact if credentials else (lambda text: text)
-    digests: set[str] = set()
-    for tag in names.tags:
-        for attempt in range(1, attempts + 1):
+    redact = Redactor([credentials.password] if credentials else [])
+    backoff = Backoff(first_s=backoff_s, max_s=math.inf)  # bounded by attempts, not time
+
+    def push_tag(tag: str) -> str:
+        def attempt(number: int) -> str:
             try:
-                digests.add(_push_once(client, names.repository, tag, auth_config=auth_config,
-                                       console=console, redact=redact))
-                break
+                return _push_once(client, names.repository, tag, auth_config=auth_config,
+                                  console=console, redact=redact)
             except PushError as error:
-                if not error.transient or attempt == attempts:
-                    raise _push_failure(names, tag, error, attempt, credentials) from error
-                wait = backoff_s * 2 ** (attempt - 1)
-                console.line(f"[{LABEL}] push of {names.repository}:{tag} failed "
-                             f"({error.message}); attempt {attempt + 1}/{attempts} in {wait:g} s")
-                sleep(wait)
+                if not error.transient:
+                    raise _push_failure(names, tag, error, number, credentials) from error
+                raise Transient(error.message) from error
+
+        def report(number: int, failure: Transient, wait: float) -> None:
+            console.line(f"[{LABEL}] push of {names.repository}:{tag} failed "
+                         f"({failure.reason}); attempt {number + 1}/{attempts} in {wait:g} s")
+
+        try:
+            return retry(attempt, backoff=backoff, attempts=attempts, on_retry=report,
+                         sleep=sleep)
+        except GaveUp as gave_up:
+            error = PushError(gave_up.last.reason, transient=True)
+            raise _push_failure(names, tag, error, gave_up.attempts, credentials) from gave_up
+
     # All tags name the same image, so the registry reports one digest.
-    return sorted(digests)[0]
+    return sorted({push_tag(tag) for tag in names.tags})[0]
 
 
 def _push_failure(names: ImageNames, tag: str, error: PushError, attempts: int,

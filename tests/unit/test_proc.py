@@ -73,3 +73,10 @@ def test_without_a_due_heartbeat_held_lines_stay_off_the_screen() -> None:
     console.hold("train")
     console.child_line("train", 0, "epoch 1")
     assert screen.getvalue() == "" and len(console.release("train")) == 1
+
+
+def test_a_program_that_cannot_start_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(ToolkitError, match=r"^Could not start /no/such/program: "):
+        proc.run(["/no/such/program"], label="x", console=proc.Console(io.StringIO()),
+                 log_file=tmp_path / "x.log")
+    assert (tmp_path / "x.log").read_text() == "$ /no/such/program\n"

@@ -7,11 +7,15 @@ from pathlib import Path
 
 import click
 import pytest
+import yaml
 
 from ci_toolkit.cli import COMMANDS, main
 from ci_toolkit.commands import image as image_command
 from ci_toolkit.errors import UsageError
 from ci_toolkit.gha import ActionsRuntime
+from ci_toolkit.github_context import ENV_VARS as GITHUB_ENV_VARS
+from ci_toolkit.image.push import credentials_from_env
+from ci_toolkit.image.request import RENAMED_ENV_VARS
 from tests import paths
 
 EXAMPLE = paths.EXAMPLE
@@ -52,7 +56,7 @@ def test_env_vars_follow_action_server_gha_input_names() -> None:
 
 def credentials(environ: dict[str, str]) -> tuple[object, str]:
     stream = io.StringIO()
-    found = image_command._read_credentials(environ, ActionsRuntime(
+    found = credentials_from_env(environ, ActionsRuntime(
         {"GITHUB_ACTIONS": "true", **environ}, stream))
     return found, stream.getvalue()
 
@@ -121,3 +125,95 @@ def test_push_needs_both_halves_of_a_login(
     monkeypatch.delenv("CI_TOOLKIT_DOCKER_REGISTRY_PASSWORD", raising=False)
     code, error = run(capsys, "push", "--context", str(EXAMPLE), "--tag", "dev")
     assert code == 2 and "CI_TOOLKIT_REGISTRY_PASSWORD is empty" in error
+
+
+def test_env_vars_read_are_the_github_context_the_logins_and_the_engine() -> None:
+    assert set(GITHUB_ENV_VARS) <= set(image_command.ENV_VARS_READ)
+    assert {"DOCKER_HOST", "SOURCE_DATE_EPOCH"} <= set(image_command.ENV_VARS_READ)
+
+
+# --- env vars that meant something else in other commands -------------------------------
+
+RENAMED = [  # option, new env var, old env var, old value, value the option gets
+    ("no_cache", "CI_TOOLKIT_IMAGE_NO_CACHE", "CI_TOOLKIT_NO_CACHE", "true", True),
+    ("smoke_timeout", "CI_TOOLKIT_CONTAINER_CHECK_TIMEOUT", "CI_TOOLKIT_SMOKE_TIMEOUT", "5",
+     5.0),
+    ("domain", "CI_TOOLKIT_IMAGE_DOMAIN", "CI_TOOLKIT_DOMAIN", "domain", Path("domain")),
+]
+
+
+def parsed_build_options(monkeypatch: pytest.MonkeyPatch, environ: dict[str, str],
+                         *args: str) -> dict[str, object]:
+    for name in ("GITHUB_ACTIONS", *(new for _, new, _, _, _ in RENAMED),
+                 *(old for _, _, old, _, _ in RENAMED)):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in environ.items():
+        monkeypatch.setenv(name, value)
+    command = image_command.image.commands["build"]
+    with command.make_context("build", list(args)) as ctx:
+        return dict(ctx.params)
+
+
+@pytest.mark.parametrize(("option", "new", "old", "raw", "value"), RENAMED)
+def test_the_image_command_has_its_own_env_var_names(
+    option: str, new: str, old: str, raw: str, value: object,
+) -> None:
+    options = {param.name: param for param in image_command.image.commands["build"].params}
+    assert options[option].envvar == new
+    assert old in image_command.ENV_VARS_READ  # still read, for one release
+    assert new in RENAMED_ENV_VARS and RENAMED_ENV_VARS[new][0] == old
+
+
+@pytest.mark.parametrize(("option", "new", "old", "raw", "value"), RENAMED)
+def test_only_the_old_name_set_is_still_read_with_a_deprecation_warning(
+    option: str, new: str, old: str, raw: str, value: object,
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+) -> None:
+    params = parsed_build_options(monkeypatch, {old: raw, "GITHUB_ACTIONS": "true"})
+    assert params[option] == value
+    captured = capsys.readouterr()
+    warning = f"{old} is deprecated for `ci-toolkit image build` because it also sets "
+    assert captured.err.startswith(f"warning: {warning}")
+    assert f"set {new} instead. {old} is still read in this release" in captured.err
+    assert captured.out.startswith(
+        f"::warning title=Deprecated environment variable::{warning}")
+
+
+@pytest.mark.parametrize(("option", "new", "old", "raw", "value"), RENAMED)
+def test_the_new_name_wins_silently_and_so_does_the_command_line(
+    option: str, new: str, old: str, raw: str, value: object,
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+) -> None:
+    params = parsed_build_options(monkeypatch, {new: raw, old: "nonsense"})
+    assert params[option] == value
+    flag = f"--{option.replace('_', '-')}"
+    args = [flag] if value is True else [flag, raw]
+    params = parsed_build_options(monkeypatch, {old: "nonsense"}, *args)
+    assert params[option] == value
+    assert capsys.readouterr() == ("", "")
+
+
+def test_without_either_name_the_defaults_hold(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+) -> None:
+    params = parsed_build_options(monkeypatch, {})
+    assert (params["no_cache"], params["smoke_timeout"], params["domain"]) == (
+        False, 60.0, Path("domain.yml"))
+    assert capsys.readouterr() == ("", "")
+
+
+def test_a_bad_value_under_the_old_name_is_a_usage_error(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("CI_TOOLKIT_SMOKE_TIMEOUT", "0.5")
+    monkeypatch.delenv("CI_TOOLKIT_CONTAINER_CHECK_TIMEOUT", raising=False)
+    assert main(["image", "build", "--context", str(EXAMPLE)]) == 2
+    assert "0.5 is not in the range x>=1" in capsys.readouterr().err
+
+
+def test_the_action_passes_the_new_names_only() -> None:
+    action = yaml.safe_load((paths.REPO_ROOT / "action-server" / "action.yml").read_text())
+    step = next(step for step in action["runs"]["steps"] if step.get("id") == "image")
+    # The action has no input for the container check's timeout.
+    assert {"CI_TOOLKIT_IMAGE_NO_CACHE", "CI_TOOLKIT_IMAGE_DOMAIN"} <= set(step["env"])
+    assert not {old for old, _ in RENAMED_ENV_VARS.values()} & set(step["env"])

@@ -1,17 +1,22 @@
-"""What the smoke test expects and how it starts the server, without an engine."""
+"""What the smoke test expects, how it starts the server, and how it waits and decides,
+with stand-ins for the engine's container and the HTTP session."""
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from ci_toolkit.errors import UsageError
+from ci_toolkit.errors import ToolkitError, UsageError
 from ci_toolkit.image.container_check import (
     custom_actions_in_domain,
     last_error_line,
     smoke_command,
+    smoke_test,
 )
+from ci_toolkit.proc import Console
 from tests import paths
 
 EXAMPLE_DOMAIN = paths.EXAMPLE / "domain.yml"
@@ -70,3 +75,109 @@ def test_the_last_error_of_a_real_action_server_log_is_found() -> None:
     assert last_error_line(log) == (
         "ModuleNotFoundError: No module named 'ci_toolkit_missing_module'")
     assert last_error_line("all good\n") is None
+
+
+# --- the check itself, with a stand-in container and HTTP session ------------------------
+
+IMPORT_ERROR = "ModuleNotFoundError: No module named 'stock'"
+
+
+class FakeContainer:
+    def __init__(self, *, exits: bool = False) -> None:
+        self.status = "exited" if exits else "running"
+        self.attrs: dict[str, Any] = {"State": {"ExitCode": 1 if exits else 0}}
+        self.removed = False
+
+    def reload(self) -> None:
+        pass
+
+    def logs(self, *, stdout: bool, stderr: bool) -> bytes:
+        return f"Traceback (most recent call last):\n{IMPORT_ERROR}\n".encode()
+
+    def remove(self, *, force: bool) -> None:
+        self.removed = force
+
+
+class FakeClient:
+    def __init__(self, container: FakeContainer) -> None:
+        self.container = container
+        self.run_with: dict[str, Any] = {}
+        self.api = self
+        self.containers = self
+
+    def inspect_image(self, image: str) -> dict[str, Any]:
+        return {"Config": {"Cmd": ["start", "--actions", "actions"]}}
+
+    def run(self, image: str, **options: Any) -> FakeContainer:
+        self.run_with = options
+        return self.container
+
+
+class FakeResponse:
+    def __init__(self, status_code: int, body: Any) -> None:
+        self.status_code, self.body = status_code, body
+
+    def json(self) -> Any:
+        return self.body
+
+
+class FakeSession:
+    def __init__(self, healthy: bool, actions: list[str]) -> None:
+        self.healthy, self.actions = healthy, actions
+
+    def get(self, url: str, timeout: float) -> FakeResponse:
+        if url.endswith("/health"):
+            return FakeResponse(200, {"status": "ok"}) if self.healthy else FakeResponse(503, None)
+        return FakeResponse(200, [{"name": name} for name in self.actions])
+
+
+def check(container: FakeContainer, session: FakeSession, expected: tuple[str, ...],
+          timeout_s: float = 5.0) -> tuple[FakeClient, str, Any]:
+    client = FakeClient(container)
+    screen = io.StringIO()
+    try:
+        outcome: Any = smoke_test(client, "coffeebot:dev", session=session,  # type: ignore[arg-type]
+                                  expected_actions=expected, console=Console(screen),
+                                  timeout_s=timeout_s)
+    except ToolkitError as error:
+        outcome = error
+    return client, screen.getvalue(), outcome
+
+
+def test_a_healthy_server_that_lists_the_actions_passes_and_is_removed() -> None:
+    container = FakeContainer()
+    client, screen, result = check(container, FakeSession(True, ["action_a", "action_b"]),
+                                   ("action_a",))
+    assert result.served_actions == ("action_a", "action_b")
+    assert result.expected_actions == ("action_a",)
+    assert container.removed
+    port = client.run_with["environment"]["ACTION_SERVER_PORT"]
+    assert client.run_with["command"] == ["start", "--actions", "actions", "--port", port]
+    assert client.run_with["environment"]["SANIC_HOST"] == "127.0.0.1"
+    assert "/health is ok after" in screen and "/actions lists: action_a, action_b" in screen
+
+
+def test_a_missing_action_fails_with_the_container_log() -> None:
+    container = FakeContainer()
+    _, screen, error = check(container, FakeSession(True, ["action_a"]), ("action_a", "b"))
+    assert isinstance(error, ToolkitError)
+    assert error.message.startswith("Smoke test of coffeebot:dev failed: /actions does not "
+                                     "list b (it lists action_a)")
+    assert error.message.endswith(f"The container log ends with: {IMPORT_ERROR} The "
+                                  "container's log is printed above.")
+    assert IMPORT_ERROR in screen and container.removed
+
+
+def test_a_server_that_exits_fails_at_once() -> None:
+    _, _, error = check(FakeContainer(exits=True), FakeSession(False, []), ())
+    assert isinstance(error, ToolkitError)
+    assert "the action server exited with code 1 before /health answered" in error.message
+
+
+def test_a_server_that_never_gets_healthy_fails_after_the_timeout() -> None:
+    container = FakeContainer()
+    _, _, error = check(container, FakeSession(False, []), (), timeout_s=0.3)
+    assert isinstance(error, ToolkitError)
+    assert '/health did not answer {"status": "ok"} within 0 s (last HTTP status: 503)' in (
+        error.message)
+    assert container.removed

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from ci_toolkit.commands.image import DEFAULT_RASA_SDK_VERSION
 from ci_toolkit.errors import UsageError
 from ci_toolkit.image.context import (
     NO_REQUIREMENTS,
@@ -22,6 +21,7 @@ from ci_toolkit.image.context import (
     split_build_args_env,
     standard_build_args,
 )
+from ci_toolkit.image.request import DEFAULT_RASA_SDK_VERSION
 from ci_toolkit.resources import shipped_path
 
 DOCKER_DIR = shipped_path("docker")

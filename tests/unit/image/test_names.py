@@ -90,24 +90,25 @@ def test_branch_placeholder_on_a_detached_head_is_a_usage_error(checkout: Path) 
         names(checkout, {"GITHUB_SHA": SHA}, extra_tags=["{branch}"])
 
 
-@pytest.mark.parametrize(("registry", "name", "expected"), [
+# The registry is called "host" here: "registry" is the name of a docker fixture.
+@pytest.mark.parametrize(("host", "name", "expected"), [
     ("docker.io", "action_server", "docker.io/action_server"),
     ("127.0.0.1:5000", "coffeebot/actions", "127.0.0.1:5000/coffeebot/actions"),
     ("ghcr.io/", "ghcr.io/octo-org/actions", "ghcr.io/octo-org/actions"),
 ])
-def test_repository_joins_registry_and_name_once(registry: str, name: str, expected: str) -> None:
-    assert image_repository(registry, name) == expected
+def test_repository_joins_registry_and_name_once(host: str, name: str, expected: str) -> None:
+    assert image_repository(host, name) == expected
 
 
-@pytest.mark.parametrize(("registry", "name", "message"), [
+@pytest.mark.parametrize(("host", "name", "message"), [
     ("https://ghcr.io", "actions", "without 'https://'"),
     ("ghcr.io", "Octo-Org/Actions", "lower-case"),
     ("ghcr.io", "octo--org//actions", "not a valid image name"),
     ("my registry", "actions", "is not a registry host"),
 ])
-def test_invalid_registry_or_name_is_a_usage_error(registry: str, name: str, message: str) -> None:
+def test_invalid_registry_or_name_is_a_usage_error(host: str, name: str, message: str) -> None:
     with pytest.raises(UsageError, match=message):
-        image_repository(registry, name)
+        image_repository(host, name)
 
 
 @pytest.mark.parametrize("tag", ["-latest", ".hidden", "a" * 129, "feature/x", ""])

@@ -1,0 +1,96 @@
+"""The one error reporter: the CLI and the action helper say a failure the same way."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import click
+import pytest
+
+from ci_toolkit import action_helpers, cli
+from ci_toolkit.errors import ToolkitError, UsageError
+from ci_toolkit.gha import ActionsRuntime, report_error
+
+MESSAGE = "The domain has 2 problems. Fix them, then run again."
+
+
+def actions_env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    summary = tmp_path / "summary.md"
+    summary.touch()
+    return {"GITHUB_ACTIONS": "true", "GITHUB_STEP_SUMMARY": str(summary), **extra}
+
+
+def test_in_actions_an_error_is_a_line_an_annotation_and_a_summary_line(tmp_path: Path) -> None:
+    environ = actions_env(tmp_path)
+    stdout, stderr = io.StringIO(), io.StringIO()
+    error = UsageError(MESSAGE, file="domain.yml", line=12)
+    code = report_error(error, ActionsRuntime(environ, stdout), stderr=stderr)
+    assert code == 2
+    assert stderr.getvalue() == f"error: {MESSAGE}\n"
+    assert stdout.getvalue() == f"::error file=domain.yml,line=12::{MESSAGE}\n"
+    assert Path(environ["GITHUB_STEP_SUMMARY"]).read_text() == (
+        f"**ci-toolkit error:** {MESSAGE}\n\n")
+
+
+def test_outside_actions_only_the_line(tmp_path: Path) -> None:
+    summary = tmp_path / "summary.md"
+    stdout, stderr = io.StringIO(), io.StringIO()
+    runtime = ActionsRuntime({"GITHUB_STEP_SUMMARY": str(summary)}, stdout)
+    assert report_error(ToolkitError(MESSAGE), runtime, stderr=stderr) == 1
+    assert (stderr.getvalue(), stdout.getvalue()) == (f"error: {MESSAGE}\n", "")
+    assert not summary.exists()
+
+
+def test_a_summary_that_cannot_be_written_does_not_hide_the_error(tmp_path: Path) -> None:
+    environ = actions_env(tmp_path, GITHUB_STEP_SUMMARY=str(tmp_path / "missing" / "s.md"))
+    stdout, stderr = io.StringIO(), io.StringIO()
+    assert report_error(ToolkitError(MESSAGE), ActionsRuntime(environ, stdout),
+                        stderr=stderr) == 1
+    assert stderr.getvalue() == f"error: {MESSAGE}\n"
+    assert stdout.getvalue() == f"::error::{MESSAGE}\n"
+
+
+@click.command()
+def failing() -> None:
+    raise UsageError(MESSAGE, file="domain.yml", line=12)
+
+
+def test_the_cli_reports_through_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+) -> None:
+    environ = actions_env(tmp_path)
+    for name, value in environ.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setitem(cli.COMMANDS, "failing", (__name__, "failing", "Fails."))
+    assert cli.main(["failing"]) == 2
+    captured = capsys.readouterr()
+    assert captured.err == f"error: {MESSAGE}\n"
+    assert captured.out == f"::error file=domain.yml,line=12::{MESSAGE}\n"
+    assert Path(environ["GITHUB_STEP_SUMMARY"]).read_text() == (
+        f"**ci-toolkit error:** {MESSAGE}\n\n")
+
+
+def test_the_action_helper_reports_through_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str],
+) -> None:
+    environ = actions_env(tmp_path, GITHUB_WORKSPACE=str(tmp_path),
+                          CI_TOOLKIT_RASA_VERSION="latest")
+    assert action_helpers.main(["prepare"], environ) == 2
+    captured = capsys.readouterr()
+    assert captured.err.startswith("error: rasa_version 'latest' is not supported")
+    assert captured.out.startswith("::error::rasa_version 'latest' is not supported")
+    assert Path(environ["GITHUB_STEP_SUMMARY"]).read_text().startswith(
+        "**ci-toolkit error:** rasa_version 'latest' is not supported")
+
+
+def test_an_unreadable_file_in_the_action_helper_is_reported_the_same_way(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str],
+) -> None:
+    environ = actions_env(tmp_path, GITHUB_WORKSPACE=str(tmp_path),
+                          GITHUB_OUTPUT=str(tmp_path / "no-such-dir" / "output"))
+    assert action_helpers.main(["prepare"], environ) == 1
+    captured = capsys.readouterr()
+    last = captured.err.strip().splitlines()[-1]
+    assert last.startswith("error: [Errno 2] No such file or directory: ")
+    assert captured.out.startswith("::error::[Errno 2] No such file or directory")
