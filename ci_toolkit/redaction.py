@@ -29,17 +29,19 @@ _WHOLE_WORD_BELOW = 6
 
 
 def spellings(secret: str) -> set[str]:
-    """The ways a secret can appear in text that passed through JSON, URLs or escapes."""
+    """The ways a secret can appear in text that passed through JSON, URLs or escapes,
+    including a URL-encoded JSON body (a form or a log line that quotes the request)."""
     json_escaped = json.dumps(secret, ensure_ascii=False)[1:-1]
     ascii_escaped = json.dumps(secret, ensure_ascii=True)[1:-1]
     all_unicode = "".join(f"\\u{ord(char):04x}" for char in secret)
-    forms = {secret, json_escaped, ascii_escaped,
-             quote(secret, safe=""), quote(secret), quote_plus(secret),
-             all_unicode, all_unicode.upper().replace("\\U", "\\u"),
-             secret.encode("unicode_escape").decode("ascii")}
-    # JSON may also escape "/" as "\/".
-    forms.add(ascii_escaped.replace("/", "\\/"))
-    return {form for form in forms if form}
+    escaped = {secret, json_escaped, ascii_escaped,
+               all_unicode, all_unicode.upper().replace("\\U", "\\u"),
+               secret.encode("unicode_escape").decode("ascii")}
+    # JSON may also escape "/" as "\/", whether or not it escapes non-ASCII characters.
+    escaped.update(form.replace("/", "\\/") for form in (json_escaped, ascii_escaped))
+    encoded = {url_form for form in escaped
+               for url_form in (quote(form, safe=""), quote(form), quote_plus(form))}
+    return {form for form in escaped | encoded if form}
 
 
 class Redactor:

@@ -1,0 +1,1 @@
+"""Ship the assistant: model to Rasa X or a Rasa server, helm upgrade, smoke test, rollback."""

@@ -31,15 +31,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ci_toolkit.deploy.http import (
-    HttpCaller,
-    Log,
-    Redactor,
-    RetryPolicy,
-    join_url,
-    response_message,
-)
+from ci_toolkit.deploy.http import HttpCaller, Log, RetryPolicy, join_url
 from ci_toolkit.errors import ToolkitError, UsageError
+from ci_toolkit.retry import Clock, Sleep, poll
 
 if TYPE_CHECKING:
     import requests
@@ -254,11 +248,10 @@ class SmokeTester:
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self._token = token
-        self.redact = Redactor([token])
         # One attempt per request: the rounds of run_smoke_test are the retries.
-        self.http = HttpCaller(session, service="Smoke test", redact=self.redact, log=log,
+        self.http = HttpCaller(session, service="Smoke test", secrets=(token,), log=log,
                                time_option="--smoke-timeout",
-                               retry=RetryPolicy(total_s=request_timeout_s, first_backoff_s=1.0,
+                               retry=RetryPolicy(total_s=request_timeout_s,
                                                  read_timeout_s=request_timeout_s))
 
     def _post(self, path: str, body: dict[str, Any], what: str,
@@ -273,7 +266,7 @@ class SmokeTester:
                                "secret CI_TOOLKIT_RASA_TOKEN to the server's --auth-token.")
         if response.status_code != 200:
             raise ToolkitError(f"{what} answered {response.status_code}: "
-                               f"{response_message(response, self.redact)}")
+                               f"{self.http.detail(response)}")
         try:
             return response.json()
         except ValueError:
@@ -303,7 +296,7 @@ class SmokeTester:
                         step_result.problems.append(f'expected intent "{step.intent}"')
                 result.steps.append(step_result)
         except ToolkitError as error:
-            result.error = self.redact(error.message)
+            result.error = self.http.redact(error.message)
         return result
 
 
@@ -315,17 +308,23 @@ def run_smoke_test(
     timeout_s: float,
     interval_s: float = 5.0,
     log: Log = lambda _line: None,
+    sleep: Sleep = time.sleep,
+    clock: Clock = time.monotonic,
 ) -> SmokeReport:
     """Run every conversation; repeat failed rounds until they pass or ``timeout_s`` is spent."""
-    started = time.monotonic()
-    attempts = 0
-    while True:
-        attempts += 1
+    started = clock()
+    rounds: list[SmokeReport] = []
+
+    def round_passed() -> SmokeReport | None:
         results = [tester.talk(conversation) for conversation in conversations]
-        elapsed = time.monotonic() - started
-        report = SmokeReport(tester.base_url, source, attempts, elapsed, results)
-        if report.passed or elapsed + interval_s > timeout_s:
-            return report
-        log(f"Smoke test round {attempts}: {report.failed_count} conversation(s) failed; "
-            f"trying again in {interval_s:.0f} s (until {timeout_s:.0f} s have passed).")
-        time.sleep(interval_s)
+        rounds.append(SmokeReport(tester.base_url, source, len(rounds) + 1, clock() - started,
+                                  results))
+        return rounds[-1] if rounds[-1].passed else None
+
+    def wait(delay_s: float) -> None:
+        log(f"Smoke test round {len(rounds)}: {rounds[-1].failed_count} conversation(s) failed; "
+            f"trying again in {delay_s:.0f} s (until {timeout_s:.0f} s have passed).")
+        sleep(delay_s)
+
+    poll(round_passed, timeout_s=timeout_s, interval_s=interval_s, sleep=wait, clock=clock)
+    return rounds[-1]

@@ -132,6 +132,15 @@ class HelmStep:
         return (f"rolled helm release '{self.spec.target.release}' back to revision "
                 f"{self.previous_revision} (now revision {created})")
 
+    def outputs(self) -> dict[str, str]:
+        return helm_outputs(self.revision, self.previous_revision)
+
+
+def helm_outputs(revision: int | None = None, previous: int | None = None) -> dict[str, str]:
+    """The helm outputs; empty values when there was no helm step or it did not get far."""
+    return {"helm_revision": "" if revision is None else str(revision),
+            "helm_previous_revision": "" if previous is None else str(previous)}
+
 
 @dataclass(frozen=True)
 class SmokePlan:
@@ -227,9 +236,7 @@ def _roll_back(steps: list[_Undoable], outcome: DeployOutcome, log: Log) -> str:
 
 def _fill_outputs(outcome: DeployOutcome, model: ModelTarget | None, helm: HelmStep | None) -> None:
     outputs = dict(model.outputs()) if model is not None else {}
-    outputs["helm_revision"] = str(helm.revision) if helm and helm.revision is not None else ""
-    outputs["helm_previous_revision"] = (str(helm.previous_revision)
-                                         if helm and helm.previous_revision is not None else "")
+    outputs.update(helm.outputs() if helm is not None else helm_outputs())
     outputs["smoke_test"] = outcome.smoke_result
     outputs["rolled_back"] = "true" if outcome.rollback_actions else "false"
     outcome.outputs = outputs

@@ -10,7 +10,8 @@ that the command builds. Each call here:
   for its endpoint;
 - never lets a token reach a log line or an error: requests puts the full URL, query
   string included, into its exception messages, and Rasa passes tokens as ``?token=`` and
-  ``?api_token=``. Everything we print goes through a ``Redactor`` first.
+  ``?api_token=``. Everything we print goes through a ``Redactor`` (ci_toolkit.redaction)
+  first, which knows the secrets of the service in every spelling.
 """
 
 from __future__ import annotations
@@ -18,44 +19,19 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
 from ci_toolkit.errors import ToolkitError
+from ci_toolkit.redaction import Redactor
+from ci_toolkit.retry import Backoff, Clock, GaveUp, Sleep, Transient
+from ci_toolkit.retry import retry as with_retries
 
 if TYPE_CHECKING:
     import requests
 
-# Query parameters that carry credentials in the Rasa APIs (and a few common others).
-_SECRET_QUERY = re.compile(
-    r"(?i)\b((?:api_)?token|access_token|password|secret|key)=([^&\s'\"#)]+)"
-)
-_BEARER = re.compile(r"(?i)\b(bearer)\s+[A-Za-z0-9._~+/=-]+")
-REDACTED = "***"
-
 Log = Callable[[str], None]
-
-
-class Redactor:
-    """Removes known secrets, and anything that looks like a credential, from text."""
-
-    def __init__(self, secrets: Iterable[str | None] = ()) -> None:
-        self._secrets: list[str] = []
-        for secret in secrets:
-            self.add(secret)
-
-    def add(self, secret: str | None) -> None:
-        # Very short values would blank out ordinary words; they are not real tokens anyway.
-        if secret and len(secret) >= 4 and secret not in self._secrets:
-            self._secrets.append(secret)
-            self._secrets.sort(key=len, reverse=True)
-
-    def __call__(self, text: str) -> str:
-        for secret in self._secrets:
-            text = text.replace(secret, REDACTED)
-        text = _SECRET_QUERY.sub(lambda m: f"{m.group(1)}={REDACTED}", text)
-        return _BEARER.sub(lambda m: f"{m.group(1)} {REDACTED}", text)
 
 
 def without_query(url: str) -> str:
@@ -78,14 +54,12 @@ class RetryPolicy:
     total_s: float = 120.0
     connect_timeout_s: float = 10.0
     read_timeout_s: float = 60.0
-    first_backoff_s: float = 1.0
-    max_backoff_s: float = 15.0
+    backoff: Backoff = field(default_factory=Backoff)
 
-    def backoffs(self) -> Iterable[float]:
-        delay = self.first_backoff_s
-        while True:
-            yield delay
-            delay = min(delay * 2, self.max_backoff_s)
+    def timeouts(self, remaining_s: float) -> tuple[float, float]:
+        """(connect, read) timeouts of one attempt, cut to what is left of the budget."""
+        left = max(remaining_s, 0.1)
+        return min(self.connect_timeout_s, left), min(self.read_timeout_s, left)
 
 
 def response_message(response: requests.Response, redact: Redactor, limit: int = 300) -> str:
@@ -110,22 +84,28 @@ class HttpCaller:
         session: requests.Session,
         *,
         service: str,
-        redact: Redactor,
-        retry: RetryPolicy,
+        secrets: Iterable[str | None] = (),
+        retry: RetryPolicy | None = None,
         log: Log,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Sleep = time.sleep,
+        clock: Clock = time.monotonic,
         time_option: str = "--http-timeout",
     ) -> None:
         self.session = session
         self.service = service
-        self.redact = redact
-        self.retry = retry
+        self.redact = Redactor(secrets)
+        self.retry = retry or RetryPolicy()
         self._log = log
-        self._sleep = sleep
+        self.sleep = sleep
+        self.clock = clock
         self.time_option = time_option
 
     def log(self, text: str) -> None:
         self._log(self.redact(text))
+
+    def detail(self, response: requests.Response) -> str:
+        """What an error answer says, redacted (see ``response_message``)."""
+        return response_message(response, self.redact)
 
     def request(
         self,
@@ -145,58 +125,66 @@ class HttpCaller:
         ``files`` is a factory so that every attempt gets freshly opened file objects
         (a retried multipart upload must start from the first byte again).
         """
+        policy = retry or self.retry
+        shown = f"{method} {without_query(url)}"
+        send = {"params": params, "headers": headers, "json": json, "stream": stream}
+        started = self.clock()
+
+        def attempt(_number: int) -> requests.Response:
+            timeout = policy.timeouts(policy.total_s - (self.clock() - started))
+            return self._send_once(method, url, what=what, timeout=timeout, files=files,
+                                   send=send)
+
+        def announce(number: int, failure: Transient, delay: float) -> None:
+            self.log(f"{shown}: {failure.reason}; retrying in {delay:.1f} s (attempt {number})")
+
+        try:
+            response = with_retries(attempt, backoff=policy.backoff, total_s=policy.total_s,
+                                    on_retry=announce, sleep=self.sleep, clock=self.clock)
+        except GaveUp as gave_up:
+            raise ToolkitError(
+                f"{self.service}: {what} failed after {gave_up.attempts} attempt(s) in "
+                f"{gave_up.elapsed_s:.0f} s: {self.redact(gave_up.last.reason)} ({shown}). Check "
+                "that the service is running and reachable from this machine, or allow more "
+                f"time ({self.time_option})."
+            ) from None
+        self.log(f"{shown} -> {response.status_code}")
+        return response
+
+    def _send_once(
+        self,
+        method: str,
+        url: str,
+        *,
+        what: str,
+        timeout: tuple[float, float],
+        files: Callable[[], dict[str, Any]] | None,
+        send: Mapping[str, Any],
+    ) -> requests.Response:
+        """One attempt: an answer below 500, or ``Transient`` for what another try may fix."""
         import requests
 
-        policy = retry or self.retry
-        started = time.monotonic()
-        backoffs = iter(policy.backoffs())
-        shown = f"{method} {without_query(url)}"
-        attempt = 0
-        while True:
-            attempt += 1
-            remaining = policy.total_s - (time.monotonic() - started)
-            timeout = (min(policy.connect_timeout_s, max(remaining, 0.1)),
-                       min(policy.read_timeout_s, max(remaining, 0.1)))
-            opened = files() if files is not None else None
-            problem: str
-            retry_after = 0.0
-            try:
-                response = self.session.request(
-                    method, url, params=params, headers=headers, json=json, files=opened,
-                    timeout=timeout, stream=stream,
-                )
-            except requests.Timeout:
-                problem = f"no answer within {timeout[1]:.3g} s"
-            except requests.ConnectionError as error:
-                problem = f"connection failed ({_short_reason(error)})"
-            except requests.RequestException as error:
-                # Malformed URL and the like: retrying cannot help.
-                raise ToolkitError(
-                    f"{self.service}: {what} failed: {self.redact(str(error))}. "
-                    "Check the URL option."
-                ) from None
-            else:
-                if response.status_code < 500:
-                    self.log(f"{shown} -> {response.status_code}")
-                    return response
-                problem = f"HTTP {response.status_code}: {response_message(response, self.redact)}"
-                retry_after = _retry_after_s(response)
-                response.close()
-            finally:
-                for handle in (opened or {}).values():
-                    _close_file_part(handle)
-
-            delay = max(next(backoffs), min(retry_after, policy.max_backoff_s))
-            elapsed = time.monotonic() - started
-            if elapsed + delay >= policy.total_s:
-                raise ToolkitError(
-                    f"{self.service}: {what} failed after {attempt} attempt(s) in "
-                    f"{elapsed:.0f} s: {self.redact(problem)} ({shown}). Check that the "
-                    f"service is running and reachable from this machine, or allow more time "
-                    f"({self.time_option})."
-                )
-            self.log(f"{shown}: {problem}; retrying in {delay:.1f} s (attempt {attempt})")
-            self._sleep(delay)
+        opened = files() if files is not None else None
+        try:
+            response = self.session.request(method, url, files=opened, timeout=timeout, **send)
+        except requests.Timeout:
+            raise Transient(f"no answer within {timeout[1]:.3g} s") from None
+        except requests.ConnectionError as error:
+            raise Transient(f"connection failed ({_short_reason(error)})") from None
+        except requests.RequestException as error:
+            # Malformed URL and the like: retrying cannot help.
+            raise ToolkitError(
+                f"{self.service}: {what} failed: {self.redact(str(error))}. Check the URL option."
+            ) from None
+        finally:
+            for handle in (opened or {}).values():
+                _close_file_part(handle)
+        if response.status_code < 500:
+            return response
+        problem = f"HTTP {response.status_code}: {self.detail(response)}"
+        retry_after = _retry_after_s(response)
+        response.close()
+        raise Transient(problem, retry_after_s=retry_after)
 
 
 def _short_reason(error: Exception) -> str:

@@ -10,20 +10,13 @@ archive (its base name) and the model id.
 from __future__ import annotations
 
 import posixpath
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from ci_toolkit.deploy.http import (
-    HttpCaller,
-    Log,
-    Redactor,
-    RetryPolicy,
-    join_url,
-    response_message,
-)
+from ci_toolkit.deploy.http import HttpCaller, Log, RetryPolicy, join_url
 from ci_toolkit.errors import ToolkitError, UsageError
+from ci_toolkit.retry import poll
 
 if TYPE_CHECKING:
     import requests
@@ -77,16 +70,15 @@ class RasaServerClient:
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self._token = token
-        self.redact = Redactor([token, *extra_secrets])
-        self.http = HttpCaller(session, service="Rasa server", redact=self.redact,
-                               retry=retry or RetryPolicy(), log=log)
+        self.http = HttpCaller(session, service="Rasa server", secrets=(token, *extra_secrets),
+                               retry=retry, log=log)
 
     def _params(self) -> dict[str, str]:
         return {"token": self._token} if self._token else {}
 
     def _fail(self, response: requests.Response, what: str) -> ToolkitError:
         status = response.status_code
-        detail = response_message(response, self.redact)
+        detail = self.http.detail(response)
         if status in (401, 403):
             return ToolkitError(
                 f"The Rasa server refused the request to {what} ({status}): {detail}. Set the "
@@ -116,7 +108,7 @@ class RasaServerClient:
 
     def replace_model(self, source: ModelSource) -> None:
         """``PUT /model``; the server answers 204 once the new model is loaded."""
-        self.redact.add(source.model_server_token)
+        self.http.redact.add(source.model_server_token)
         # Rasa answers only after loading the model, which can take minutes on a busy
         # machine: one long attempt, since a retry after a timeout would load it again.
         patient = replace(self.http.retry, read_timeout_s=self.http.retry.total_s)
@@ -128,7 +120,7 @@ class RasaServerClient:
         if response.status_code == 400 and source.model_file:
             raise ToolkitError(
                 f"The Rasa server could not load '{source.model_file}' (400): "
-                f"{response_message(response, self.redact)}. The path is read on the Rasa "
+                f"{self.http.detail(response)}. The path is read on the Rasa "
                 "server's filesystem: mount the model there, or use --model-server-url."
             )
         raise self._fail(response, "replace the model")
@@ -136,20 +128,23 @@ class RasaServerClient:
     def wait_for_model(self, source: ModelSource, previous: ServerStatus,
                        *, timeout_s: float = 60.0) -> ServerStatus:
         """Poll ``/status`` until it shows the new model; return that status."""
-        deadline = time.monotonic() + timeout_s
-        while True:
-            current = self.status()
-            if _shows_new_model(current, source, previous):
-                return current
-            if time.monotonic() >= deadline:
-                expected = (posixpath.basename(source.model_file) if source.model_file
-                            else "a model from the model server")
-                raise ToolkitError(
-                    f"The Rasa server still reports model '{current.model_file}' after "
-                    f"{timeout_s:.0f} s, expected {expected}. Check the server's log for a "
-                    "loading error."
-                )
-            time.sleep(1.0)
+        seen: list[ServerStatus] = []
+
+        def loaded() -> ServerStatus | None:
+            seen.append(self.status())
+            return seen[-1] if _shows_new_model(seen[-1], source, previous) else None
+
+        current = poll(loaded, timeout_s=timeout_s, interval_s=1.0, sleep=self.http.sleep,
+                       clock=self.http.clock)
+        if current is not None:
+            return current
+        expected = (posixpath.basename(source.model_file) if source.model_file
+                    else "a model from the model server")
+        raise ToolkitError(
+            f"The Rasa server still reports model '{seen[-1].model_file}' after "
+            f"{timeout_s:.0f} s, expected {expected}. Check the server's log for a "
+            "loading error."
+        )
 
     def deploy(self, source: ModelSource, *,
                confirm_timeout_s: float = 60.0) -> tuple[ServerStatus, ServerStatus]:

@@ -21,14 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from ci_toolkit.deploy.http import (
-    HttpCaller,
-    Log,
-    Redactor,
-    RetryPolicy,
-    join_url,
-    response_message,
-)
+from ci_toolkit.deploy.http import HttpCaller, Log, RetryPolicy, join_url
 from ci_toolkit.errors import ToolkitError, UsageError
 from ci_toolkit.hashing import file_sha256
 
@@ -97,9 +90,9 @@ class RasaXClient:
         self.project = project
         self._credentials = credentials
         self._bearer: str | None = None
-        self.redact = Redactor([credentials.api_token, credentials.password])
-        self.http = HttpCaller(session, service="Rasa X", redact=self.redact,
-                               retry=retry or RetryPolicy(), log=log)
+        self.http = HttpCaller(session, service="Rasa X",
+                               secrets=(credentials.api_token, credentials.password),
+                               retry=retry, log=log)
 
     # -- plumbing ---------------------------------------------------------------------
 
@@ -123,7 +116,7 @@ class RasaXClient:
               model: str | None = None) -> ToolkitError:
         """A 4xx answer as an error that says what to fix."""
         status = response.status_code
-        detail = response_message(response, self.redact)
+        detail = self.http.detail(response)
         if status == 401:
             how = ("Check the secret CI_TOOLKIT_RASAX_TOKEN: it must be a current API token of a "
                    "Rasa X user." if self._credentials.api_token else
@@ -165,7 +158,7 @@ class RasaXClient:
                 f"Rasa X answered the login at {self.base_url}/api/auth without an access_token. "
                 "Check that --rasax-url points to Rasa X (not to the Rasa server)."
             ) from None
-        self.redact.add(token)
+        self.http.redact.add(token)
         return str(token)
 
     def health(self) -> dict[str, Any]:

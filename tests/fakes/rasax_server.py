@@ -16,7 +16,8 @@ anchors.md, section 5.1) and refuses what Rasa X refuses:
 Authentication: ``?api_token=<token>`` or ``Authorization: Bearer <access_token from /api/auth>``;
 anything else is 401. Only the project ``default`` exists; any other is 404, as is any
 unknown path. Faults can be injected: answer a status for the next N matching requests, or
-never answer at all (the socket stays open).
+never answer at all (the socket stays open). With ``echo_login`` a refused login quotes the
+request body back in its 401 answer, as some servers do.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import parse_qs, quote_plus, unquote, urlsplit
 
 MODELS = re.compile(r"^/api/projects/(?P<project>[^/]+)/models$")
 MODEL = re.compile(r"^/api/projects/(?P<project>[^/]+)/models/(?P<name>[^/]+)$")
@@ -74,6 +75,8 @@ class FakeRasaX:
     faults: list[Fault] = field(default_factory=list)
     requests: list[Recorded] = field(default_factory=list)
     production_status: int = 200
+    # A careless server: a refused login quotes the request body back (as JSON and as a form).
+    echo_login: bool = False
     issued_bearers: set[str] = field(default_factory=set)
     base_url: str = ""
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -228,6 +231,11 @@ class _Handler(BaseHTTPRequestHandler):
             self._error(400, "Request body must be JSON with 'username' and 'password'.")
             return
         if self.fake.users.get(credentials["username"]) != credentials["password"]:
+            if self.fake.echo_login:
+                sent = body.decode("utf-8")
+                self._send(401, {"message": f"Incorrect user or password in {sent}",
+                                 "reason": f"NotAuthenticated: {quote_plus(sent)}"})
+                return
             self._error(401, "Incorrect user or password.")
             return
         bearer = f"eyJ0eXAiOiJKV1Qi.{secrets.token_urlsafe(24)}.sig"

@@ -14,12 +14,13 @@ from ci_toolkit.deploy.flow import RasaXTarget
 from ci_toolkit.deploy.http import RetryPolicy
 from ci_toolkit.deploy.rasax import RasaXClient, RasaXCredentials
 from ci_toolkit.errors import ToolkitError, UsageError
+from ci_toolkit.retry import Backoff
 from tests.fakes.rasax_server import FakeRasaX, running_fake_rasax
 
 TOKEN = "rx-api-token-5f3a9c"
 PASSWORD = "pa55-w0rd-e7d1"
-FAST = RetryPolicy(total_s=10, connect_timeout_s=2, read_timeout_s=5, first_backoff_s=0.05,
-                   max_backoff_s=0.2)
+FAST = RetryPolicy(total_s=10, connect_timeout_s=2, read_timeout_s=5,
+                   backoff=Backoff(first_s=0.05, max_s=0.2))
 
 
 def archive(tmp_path: Path, name: str, content: bytes) -> Path:
@@ -209,7 +210,7 @@ def test_5xx_that_does_not_stop_fails_after_the_time_budget(
         fake: FakeRasaX, session: requests.Session, logs: list[str], tmp_path: Path) -> None:
     fake.fail_next("POST", r"/models$", *([503] * 200))
     client = make_client(session, fake.base_url, logs,
-                         retry=RetryPolicy(total_s=1.0, first_backoff_s=0.05, max_backoff_s=0.1))
+                         retry=RetryPolicy(total_s=1.0, backoff=Backoff(0.05, 0.1)))
     with pytest.raises(ToolkitError) as caught:
         client.upload_model(archive(tmp_path, "m8.tar.gz", b"x"))
 
@@ -223,7 +224,7 @@ def test_a_server_that_never_answers_fails_in_bounded_time(
     fake.hang("POST", r"/models$")
     client = make_client(session, fake.base_url, logs,
                          retry=RetryPolicy(total_s=2.0, connect_timeout_s=1, read_timeout_s=0.5,
-                                           first_backoff_s=0.1, max_backoff_s=0.2))
+                                           backoff=Backoff(0.1, 0.2)))
     with pytest.raises(ToolkitError) as caught:
         client.upload_model(archive(tmp_path, "m9.tar.gz", b"x"))
 
@@ -239,7 +240,7 @@ def test_a_closed_port_is_a_clear_error_without_the_token(
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     client = make_client(session, f"http://127.0.0.1:{port}", logs,
-                         retry=RetryPolicy(total_s=0.5, first_backoff_s=0.1, max_backoff_s=0.1))
+                         retry=RetryPolicy(total_s=0.5, backoff=Backoff(0.1, 0.1)))
     with pytest.raises(ToolkitError) as caught:
         client.upload_model(archive(tmp_path, "m10.tar.gz", b"x"))
 

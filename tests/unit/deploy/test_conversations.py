@@ -1,4 +1,4 @@
-"""The smoke-test conversations file, and the redaction of secrets from HTTP messages."""
+"""The smoke-test conversations file, the smoke-test rounds, and URLs as they are shown."""
 
 from __future__ import annotations
 
@@ -6,8 +6,17 @@ from pathlib import Path
 
 import pytest
 
-from ci_toolkit.deploy.conversations import Step, _parsed_intents, load_conversations
-from ci_toolkit.deploy.http import Redactor, without_query
+from ci_toolkit.deploy.conversations import (
+    Conversation,
+    ConversationResult,
+    SmokeReport,
+    Step,
+    StepResult,
+    _parsed_intents,
+    load_conversations,
+    run_smoke_test,
+)
+from ci_toolkit.deploy.http import without_query
 from ci_toolkit.errors import UsageError
 from tests import paths
 
@@ -59,17 +68,64 @@ def test_retrieval_intents_match_by_their_full_name() -> None:
     assert _parsed_intents({"intent": {"name": "greet"}}) == ("greet", {"greet"})
 
 
-def test_redactor_hides_known_secrets_and_credential_shapes() -> None:
-    redact = Redactor(["s3cr3t-value", None, "ab"])
-    text = ("GET /model?token=abcdef&x=1 failed with s3cr3t-value; "
-            "url: /api/models?api_token=zzz9 Authorization: Bearer eyJhbGciOi.x.y")
-    shown = redact(text)
-    assert "s3cr3t-value" not in shown and "abcdef" not in shown and "zzz9" not in shown
-    assert "eyJhbGciOi" not in shown
-    assert "token=***&x=1" in shown and "api_token=***" in shown and "Bearer ***" in shown
-    assert redact("about") == "about"  # two-letter "secrets" are not blanked everywhere
-
-
 def test_urls_are_shown_without_query_or_user_info() -> None:
     assert without_query("https://user:pw@rasa.example.com:8443/api/x?api_token=t") == \
         "https://rasa.example.com:8443/api/x"
+
+
+class RoundsTester:
+    """Fails the first ``failing`` rounds; each round takes ``round_s`` on the fake clock."""
+
+    base_url = "http://bot.example"
+
+    def __init__(self, failing: int, clock: list[float], round_s: float = 1.0) -> None:
+        self.failing = failing
+        self.clock = clock
+        self.round_s = round_s
+        self.rounds = 0
+
+    def talk(self, conversation: Conversation) -> ConversationResult:
+        self.rounds += 1
+        self.clock[0] += self.round_s
+        problems = ["expected something else"] if self.rounds <= self.failing else []
+        return ConversationResult(conversation, [StepResult(conversation.steps[0],
+                                                            problems=problems)])
+
+
+def run_rounds(tester: RoundsTester, clock: list[float], timeout_s: float,
+               logs: list[str]) -> tuple[SmokeReport, list[float]]:
+    slept: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        clock[0] += seconds
+
+    report = run_smoke_test(tester, [Conversation("hi", (Step("hello"),))],  # type: ignore[arg-type]
+                            source="smoke.yml", timeout_s=timeout_s, interval_s=5.0,
+                            log=logs.append, sleep=sleep, clock=lambda: clock[0])
+    return report, slept
+
+
+def test_failed_rounds_are_repeated_until_one_passes() -> None:
+    clock = [0.0]
+    logs: list[str] = []
+    report, slept = run_rounds(RoundsTester(2, clock), clock, 60.0, logs)
+
+    assert report.passed and report.attempts == 3
+    assert report.elapsed_s == 13.0 and slept == [5.0, 5.0]
+    assert logs[0] == ("Smoke test round 1: 1 conversation(s) failed; trying again in 5 s "
+                       "(until 60 s have passed).")
+    assert report.headline() == ("Smoke test passed against http://bot.example: "
+                                 "1 conversation(s) (3 round(s) in 13 s).")
+
+
+def test_rounds_stop_at_the_timeout_and_the_last_one_is_reported() -> None:
+    clock = [0.0]
+    logs: list[str] = []
+    report, slept = run_rounds(RoundsTester(100, clock), clock, 14.0, logs)
+
+    # Rounds (1 s each) start at 0, 6, 12 and, after a wait cut to the 1 s that was left, 14 s.
+    assert not report.passed and report.attempts == 4 and slept == [5.0, 5.0, 1.0]
+    assert report.elapsed_s == 15.0
+    assert "The last round is shown." in report.format_text()
+    assert len(logs) == 3 and "trying again in 1 s" in logs[2]
