@@ -166,12 +166,13 @@ def startup_times(repeats: int = 15) -> list[float]:
 
 def summary_times(repeats: int = 20) -> list[float]:
     """Build and render the PR comment of a 300-intent report against its baseline."""
+    from ci_toolkit.report.model import Report
     from ci_toolkit.summary.build import build_summary
     from ci_toolkit.summary.markdown import render_markdown
 
     inputs = REPO / "tests" / "fixtures" / "summary" / "inputs"
-    report = json.loads((inputs / "300-intents.json").read_text())
-    baseline = json.loads((inputs / "300-intents-baseline.json").read_text())
+    report = Report.from_dict(json.loads((inputs / "300-intents.json").read_text()))
+    baseline = Report.from_dict(json.loads((inputs / "300-intents-baseline.json").read_text()))
     times = []
     for _ in range(repeats):
         started = time.perf_counter()

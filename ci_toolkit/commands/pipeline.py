@@ -4,8 +4,6 @@ help are declared there); a command turns its options into one PipelineSettings 
 
 from __future__ import annotations
 
-import json
-import os
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -14,16 +12,13 @@ import click
 
 from ci_toolkit.commands import argument_from, option_from, option_group
 from ci_toolkit.commands.gate_options import GATE_PARAMS, gate_options, gate_settings_from
-from ci_toolkit.errors import EXIT_FAILED, EXIT_OK, UsageError
+from ci_toolkit.errors import UsageError
 from ci_toolkit.github_context import ENV_VARS
 from ci_toolkit.pipeline.settings import PipelineSettings, default_jobs, split_args
 
-# The runner's variables `run` reads: the report's commit, ref and run link, and the Actions
-# output files.
-ENV_VARS_READ: tuple[str, ...] = tuple(name for name in ENV_VARS if name in {
-    "GITHUB_ACTIONS", "GITHUB_SHA", "GITHUB_REF", "GITHUB_SERVER_URL", "GITHUB_REPOSITORY",
-    "GITHUB_RUN_ID", "GITHUB_OUTPUT", "GITHUB_STEP_SUMMARY",
-})
+# The runner's variables `run` reads, all through GitHubContext: the report's commit, ref and
+# run link, and the Actions output files.
+ENV_VARS_READ: tuple[str, ...] = ENV_VARS
 # The settings that switch a stage on; a single-stage command turns on its own only.
 STAGE_SWITCHES = ("validate", "train", "test", "cross_validation")
 
@@ -98,39 +93,19 @@ test_options = option_group(_setting("test_type"), _setting("tests"),
 folds_option = _setting("folds")
 
 
-def execute(settings: Any, *, gates: Any = None, baseline: Any = None) -> int:
+def execute(settings: PipelineSettings, *, gates: Any = None, baseline: Any = None) -> int:
     """Run the pipeline, write report.json, tell the user and Actions; return the exit code."""
     from ci_toolkit.gha import ActionsRuntime
-    from ci_toolkit.pipeline.result_table import render_table
+    from ci_toolkit.github_context import GitHubContext
     from ci_toolkit.pipeline.run import Pipeline
     from ci_toolkit.proc import Console
-    from ci_toolkit.report.build import build_report, write_report
+    from ci_toolkit.report.publish import publish_run
 
-    console = Console()
     actions = ActionsRuntime()
-    run = Pipeline(settings, console=console,
+    run = Pipeline(settings, console=Console(),
                    actions=actions if actions.active else None).execute()
-    report = build_report(run, environ=os.environ)
-    if gates is not None and gates.configured:
-        from ci_toolkit.report.gates import evaluate_gates
-
-        report["gates"] = evaluate_gates(report, baseline, gates)
-        if not all(gate["passed"] for gate in report["gates"]):
-            report["verdict"] = "failed"
-    # The report is written before anything remote is tried: nothing is lost.
-    path = write_report(report, settings.reports_root)
-    click.echo(render_table(report, report_path=os.path.relpath(path)))
-    if actions.active:
-        # Annotations come from `ci-toolkit summary`, which every workflow runs next.
-        model = report.get("model") or {}
-        actions.set_outputs({
-            "report": json.dumps(report["rtt"], separators=(",", ":")),
-            "report_path": str(path),
-            "model_path": model.get("path") or "",
-            "model_name": model.get("name") or "",
-            "verdict": report["verdict"],
-        })
-    return EXIT_OK if report["verdict"] == "passed" else EXIT_FAILED
+    return publish_run(run, gates=gates, baseline=baseline,
+                       context=GitHubContext.from_environ(), actions=actions)
 
 
 

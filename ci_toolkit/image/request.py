@@ -5,9 +5,6 @@ click options are made from these fields. Env var names follow RasaHQ/action-ser
 input names where they mean the same thing (docker_registry -> CI_TOOLKIT_DOCKER_REGISTRY).
 """
 
-# setting() is dataclasses.field() plus the option's metadata, and Path defaults never change.
-# ruff: noqa: RUF009
-
 from __future__ import annotations
 
 from collections.abc import Mapping

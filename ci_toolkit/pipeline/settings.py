@@ -17,9 +17,6 @@ from pathlib import Path
 from ci_toolkit.errors import UsageError
 from ci_toolkit.options import check_choice, setting
 
-# Re-exported for the modules that still import the stage names from here.
-from ci_toolkit.pipeline.registry import STAGE_NAMES  # noqa: F401
-
 TRAIN_TYPES = ("all", "nlu", "core")
 TEST_TYPES = ("all", "nlu", "core")
 

@@ -1,1 +1,1 @@
-"""report.json: building it, reading baselines, metrics, gates and deltas."""
+"""report.json: the typed model and schema, building and loading it, baselines, gates, deltas."""

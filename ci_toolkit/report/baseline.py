@@ -7,12 +7,16 @@ switch without losing their baseline: its tasks are mapped onto report.json's sh
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ci_toolkit.errors import UsageError
+from ci_toolkit.report.load import parse_report, read_json_object
+from ci_toolkit.report.model import Report
+
+if TYPE_CHECKING:
+    from ci_toolkit.gha import ActionsRuntime
 
 # RTT task name -> (section, task) in report.json.
 _RTT_TASKS = {
@@ -53,30 +57,34 @@ def _is_rtt_report(data: Mapping[str, Any]) -> bool:
     return bool(data)
 
 
-def from_rtt_report(data: Mapping[str, Any]) -> dict[str, Any]:
-    """Map RTT's report (its first data set and configuration) onto report.json's shape."""
+def from_rtt_report(data: Mapping[str, Any]) -> Report:
+    """Map RTT's report (its first data set and configuration) onto a Report."""
     data_name, configurations = next(iter(data.items()))
     configuration_name, tasks = next(iter(configurations.items()))
-    report: dict[str, Any] = {
-        "schema_version": 1,
-        "assistant": {"data_name": data_name, "configuration_name": configuration_name},
+    sections: dict[str, dict[str, Any]] = {
         "nlu": {"intent_classification": None, "entity_extraction": {}, "response_selection": None},
         "core": {"story_prediction": None, "conversations": None, "failed_stories": []},
-        "from_rtt": True,
     }
     for task, values in tasks.items():
         if not isinstance(values, Mapping):
             continue
         if task in _RTT_TASKS:
             section, name = _RTT_TASKS[task]
-            report[section][name] = _rename_metrics(values)
+            sections[section][name] = _rename_metrics(values)
         elif task == "entity_prediction":
             # RTT kept one entity report, DIETClassifier's (RTT:scripts/generate_results_report.py).
-            report["nlu"]["entity_extraction"]["DIETClassifier"] = _rename_metrics(values)
-    return report
+            sections["nlu"]["entity_extraction"]["DIETClassifier"] = _rename_metrics(values)
+    return Report.from_dict({
+        "assistant": {"data_name": data_name, "configuration_name": configuration_name},
+        **sections, "rtt": dict(data), "from_rtt": True,
+    })
 
 
-def load_baseline(path: Path) -> dict[str, Any]:
+_FIX = ("Pass a report.json written by ci-toolkit (or RasaHQ/rasa-train-test-gha), for example "
+        "the one in the target branch's last artifacts.")
+
+
+def load_baseline(path: Path) -> Report:
     """Load a baseline report, or raise MissingBaseline / UsageError saying what is wrong."""
     if not path.exists():
         raise MissingBaseline(
@@ -84,26 +92,27 @@ def load_baseline(path: Path) -> dict[str, Any]:
             "max-drop gates in this run. (The target branch may have no report yet; once "
             "it has one, pass it with --baseline / CI_TOOLKIT_BASELINE.)"
         )
-    if path.is_dir():
-        raise UsageError(f"--baseline {path} is a directory. Pass the report.json file in it.")
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise UsageError(
-            f"the baseline report {path} is not valid JSON ({error}). Pass a report.json "
-            "written by ci-toolkit (or RasaHQ/rasa-train-test-gha), for example the one "
-            "in the target branch's last artifacts."
-        ) from error
-    if not isinstance(data, dict):
-        raise UsageError(
-            f"the baseline report {path} holds a JSON {type(data).__name__}, not an object. "
-            "Pass a report.json written by ci-toolkit."
-        )
-    if isinstance(data.get("schema_version"), int):
-        return data
+    data = read_json_object(path, what="the baseline report", fix=_FIX)
+    if "schema_version" in data:
+        return parse_report(data, source=f"the baseline report {path}", fix=_FIX)
     if _is_rtt_report(data):
         return from_rtt_report(data)
     raise UsageError(
         f"the baseline report {path} is neither a ci-toolkit report.json (no 'schema_version') "
         "nor a RasaHQ/rasa-train-test-gha report. Pass the report.json of an earlier run."
     )
+
+
+def read_baseline(path: Path | None, *, actions: ActionsRuntime) -> Report | None:
+    """The baseline at ``path``, or None when none is given or the file is missing (a warning:
+    the target branch's first run has no report yet)."""
+    if path is None:
+        return None
+    try:
+        return load_baseline(path)
+    except MissingBaseline as missing:
+        import click
+
+        click.echo(f"warning: {missing}", err=True)
+        actions.annotate("warning", str(missing), title="ci-toolkit baseline")
+        return None

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ci_toolkit.report.model import Classification
 
 # Values are shown with 4 decimals; a change smaller than half the last digit shows as "=".
 SAME_WITHIN = 0.00005
@@ -76,28 +78,27 @@ def _float(value: Any) -> float | None:
     return float(value)
 
 
-def label_scores(classification: Mapping[str, Any] | None,
-                 baseline: Mapping[str, Any] | None = None) -> list[LabelScore]:
+def label_scores(classification: Classification | None,
+                 baseline: Classification | None = None) -> list[LabelScore]:
     """Every label of a classification, with its baseline F1 when the baseline has it."""
-    labels = (classification or {}).get("labels") or {}
-    baseline_labels = (baseline or {}).get("labels") or {}
+    if classification is None:
+        return []
+    baseline_labels = baseline.labels if baseline is not None else {}
     scores = []
-    for name, values in labels.items():
-        if not isinstance(values, Mapping):
-            continue
-        confused = values.get("confused_with") or {}
+    for name, values in classification.labels.items():
+        confused = values.confused_with or {}
         ranked = sorted(((str(label), int(count)) for label, count in confused.items()),
                         key=lambda item: (-item[1], item[0]))
         previous = baseline_labels.get(name)
-        support = values.get("support")
+        support = values.support
         scores.append(LabelScore(
             name=str(name),
-            f1=_float(values.get("f1_score")),
-            precision=_float(values.get("precision")),
-            recall=_float(values.get("recall")),
+            f1=_float(values.f1_score),
+            precision=_float(values.precision),
+            recall=_float(values.recall),
             support=support if isinstance(support, int) else None,
             confused_with=tuple(ranked),
-            baseline_f1=_float(previous.get("f1_score")) if isinstance(previous, Mapping) else None,
+            baseline_f1=_float(previous.f1_score) if previous is not None else None,
         ))
     return scores
 

@@ -1,27 +1,28 @@
 """Quality gates: minimum metrics, maximum drops against a baseline, failed test stories.
 
-Each gate becomes one GateResult dict (docs/report-schema.md) with, in addition to the
-documented keys, ``kind`` ("min" | "max_drop" | "failed_stories"), ``metric`` (the full
-dotted path it checked, or None) and ``skipped`` (true when it could not be checked, e.g.
-max-drop without a baseline; a skipped gate counts as passed).
+Each gate becomes one GateResult (ci_toolkit/report/model.py, docs/report-schema.md) with, in
+addition to the documented keys, ``kind`` ("min" | "max_drop" | "failed_stories"), ``metric``
+(the full dotted path it checked, or None) and ``skipped`` (true when it could not be checked,
+e.g. max-drop without a baseline; a skipped gate counts as passed).
 """
 
 from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
 
 from ci_toolkit.errors import UsageError
+from ci_toolkit.options import setting
 from ci_toolkit.report.metrics import (
     ALIASES,
     canonical_metric,
     explain_missing,
     headline_metrics,
-    lookup_number,
 )
+from ci_toolkit.report.metrics import metric as metric_value
+from ci_toolkit.report.model import GateResult, Report
 
 # Float noise (0.1 + 0.2 - 0.3) must not fail a gate that is met exactly.
 TOLERANCE = 1e-9
@@ -31,13 +32,38 @@ _PATH = re.compile(r"^[A-Za-z0-9_\-/]+(\.[A-Za-z0-9_\-/]+)*$")
 
 @dataclass(frozen=True)
 class GateSettings:
-    minimums: tuple[tuple[str, float], ...] = ()  # (metric path in report.json, threshold)
-    max_drop: float | None = None  # no headline metric may fall by more than this vs baseline
-    allow_failed_stories: bool = True
+    """The gate options of `ci-toolkit run` and `ci-toolkit summary`, declared once."""
+
+    baseline: Path | None = setting(
+        None, envvar="BASELINE", metavar="REPORT_JSON",
+        help="A report.json to compare with, usually the target branch's last report. Gives "
+             "the ▲/▼ deltas and the --max-drop gate. A missing file is only a warning (the "
+             "first run has no baseline); RasaHQ/rasa-train-test-gha reports are accepted too.")
+    # (full metric path in report.json, threshold)
+    minimums: tuple[tuple[str, float], ...] = setting(
+        (), envvar="MIN",
+        help="Fail unless METRIC is at least VALUE, e.g. 'intent_f1>=0.9'. Repeatable; in the "
+             "environment separate several by newlines, commas or spaces. METRIC is a short "
+             "name (intent_accuracy, intent_f1, intent_macro_f1, entity_f1, entity_precision, "
+             "entity_recall, response_accuracy, response_f1, conversation_accuracy, "
+             "action_accuracy, action_f1, cv_intent_f1, ...) or a dotted path in report.json "
+             "such as 'nlu.entity_extraction.CRFEntityExtractor.weighted_avg.f1_score'.")
+    max_drop: float | None = setting(
+        None, envvar="MAX_DROP", metavar="FRACTION",
+        help="Fail when any headline metric (accuracy, F1, precision, recall of each task) is "
+             "lower than in --baseline by more than this, e.g. 0.02.")
+    fail_on_failed_stories: bool = setting(
+        False, envvar="FAIL_ON_FAILED_STORIES",
+        help="Fail when any test story fails (rasa itself exits 0 then). Default: allow, and "
+             "list them in the summary.")
+
+    @property
+    def allow_failed_stories(self) -> bool:
+        return not self.fail_on_failed_stories
 
     @property
     def configured(self) -> bool:
-        return bool(self.minimums) or self.max_drop is not None or not self.allow_failed_stories
+        return bool(self.minimums) or self.max_drop is not None or self.fail_on_failed_stories
 
 
 def _alias_help() -> str:
@@ -84,45 +110,38 @@ def _number(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.4f}"
 
 
-def _result(*, name: str, kind: str, metric: str | None, passed: bool, value: float | None,
-            threshold: float | None, baseline: float | None, message: str,
-            skipped: bool = False) -> dict[str, Any]:
-    return {"name": name, "kind": kind, "metric": metric, "passed": passed, "value": value,
-            "threshold": threshold, "baseline": baseline, "message": message, "skipped": skipped}
-
-
-def _minimum_gate(report: Mapping[str, Any], baseline: Mapping[str, Any] | None,
-                  metric: str, threshold: float) -> dict[str, Any]:
-    value = lookup_number(report, metric)
-    previous = lookup_number(baseline, metric)
+def _minimum_gate(report: Report, baseline: Report | None,
+                  metric: str, threshold: float) -> GateResult:
+    value = metric_value(report, metric)
+    previous = metric_value(baseline, metric)
     name = f"min {metric}"
     if value is None:
-        return _result(
+        return GateResult(
             name=name, kind="min", metric=metric, passed=False, value=None, threshold=threshold,
             baseline=previous,
             message=f"{metric} must be at least {threshold:.4f}, but "
-                    f"{explain_missing(report, metric)}. Run the stage that produces it, or "
+                    f"{explain_missing(report.data, metric)}. Run the stage that produces it, or "
                     "remove this gate.",
         )
     passed = value >= threshold - TOLERANCE
     relation = "meets" if passed else "is below"
-    return _result(name=name, kind="min", metric=metric, passed=passed, value=value,
+    return GateResult(name=name, kind="min", metric=metric, passed=passed, value=value,
                    threshold=threshold, baseline=previous,
                    message=f"{metric} is {_number(value)}, which {relation} the minimum "
                            f"{threshold:.4f}.")
 
 
-def _max_drop_gates(report: Mapping[str, Any], baseline: Mapping[str, Any] | None,
-                    max_drop: float) -> list[dict[str, Any]]:
+def _max_drop_gates(report: Report, baseline: Report | None,
+                    max_drop: float) -> list[GateResult]:
     if baseline is None:
-        return [_result(
+        return [GateResult(
             name=f"max drop {max_drop:g}", kind="max_drop", metric=None, passed=True, value=None,
             threshold=max_drop, baseline=None, skipped=True,
             message="not checked: there is no baseline report to compare with (--baseline).",
         )]
     results = []
     for headline in headline_metrics(report):
-        previous = lookup_number(baseline, headline.path)
+        previous = metric_value(baseline, headline.path)
         if previous is None or headline.value is None:
             continue  # a task the baseline did not evaluate cannot have dropped
         drop = previous - headline.value
@@ -133,13 +152,13 @@ def _max_drop_gates(report: Mapping[str, Any], baseline: Mapping[str, Any] | Non
         else:
             message = (f"{headline.path} fell by {drop:.4f} ({_number(previous)} → "
                        f"{_number(headline.value)}), more than the allowed {max_drop:.4f}.")
-        results.append(_result(
+        results.append(GateResult(
             name=f"max drop {headline.path}", kind="max_drop", metric=headline.path,
             passed=passed, value=headline.value, threshold=max_drop, baseline=previous,
             message=message,
         ))
     if not results:
-        results.append(_result(
+        results.append(GateResult(
             name=f"max drop {max_drop:g}", kind="max_drop", metric=None, passed=True, value=None,
             threshold=max_drop, baseline=None, skipped=True,
             message="not checked: the report and the baseline share no headline metric.",
@@ -147,25 +166,25 @@ def _max_drop_gates(report: Mapping[str, Any], baseline: Mapping[str, Any] | Non
     return results
 
 
-def failed_story_count(report: Mapping[str, Any]) -> int | None:
+def failed_story_count(report: Report) -> int | None:
     """How many test stories failed, or None when the core tests did not run."""
-    core = report.get("core")
-    if not isinstance(core, Mapping):
+    core = report.core
+    if core is None:
         return None
-    count = len(core.get("failed_stories") or [])
-    conversations = core.get("conversations")
-    if isinstance(conversations, Mapping):
-        correct, total = conversations.get("correct"), conversations.get("total")
+    count = len(core.failed_stories)
+    conversations = core.conversations
+    if conversations is not None:
+        correct, total = conversations.correct, conversations.total
         if isinstance(correct, int) and isinstance(total, int):
             count = max(count, total - correct)
     return count
 
 
-def _failed_stories_gate(report: Mapping[str, Any]) -> dict[str, Any]:
+def _failed_stories_gate(report: Report) -> GateResult:
     count = failed_story_count(report)
     name = "no failed test stories"
     if count is None:
-        return _result(
+        return GateResult(
             name=name, kind="failed_stories", metric="core.failed_stories", passed=False,
             value=None, threshold=0, baseline=None,
             message="failed test stories are not allowed, but the report has no core test "
@@ -176,28 +195,29 @@ def _failed_stories_gate(report: Mapping[str, Any]) -> dict[str, Any]:
     message = ("every test story passed." if passed else
                f"{count} test stor{'y' if count == 1 else 'ies'} failed, and failed stories are "
                "not allowed (--fail-on-failed-stories).")
-    return _result(name=name, kind="failed_stories", metric="core.failed_stories",
+    return GateResult(name=name, kind="failed_stories", metric="core.failed_stories",
                    passed=passed, value=count, threshold=0, baseline=None, message=message)
 
 
-def evaluate_gates(report: dict, baseline: dict | None, settings: GateSettings) -> list[dict]:
+def evaluate_gates(report: Report, baseline: Report | None,
+                   settings: GateSettings) -> list[GateResult]:
     """Check every configured gate; a gate that names a missing metric fails, with the reason."""
-    results = [_minimum_gate(report, baseline, metric, threshold)
-               for metric, threshold in settings.minimums]
+    results = [_minimum_gate(report, baseline, name, threshold)
+               for name, threshold in settings.minimums]
     if settings.max_drop is not None:
         results.extend(_max_drop_gates(report, baseline, settings.max_drop))
-    if not settings.allow_failed_stories:
+    if settings.fail_on_failed_stories:
         results.append(_failed_stories_gate(report))
     return results
 
 
-def failed_gates(gates: list[dict]) -> list[dict]:
-    return [gate for gate in gates if not gate.get("passed")]
+def failed_gates(gates: list[GateResult]) -> list[GateResult]:
+    return [gate for gate in gates if not gate.passed]
 
 
-def gate_failure_message(gates: list[dict]) -> str:
+def gate_failure_message(gates: list[GateResult]) -> str:
     """One message naming every failed gate, for the error boundary."""
     failed = failed_gates(gates)
     lines = [f"{len(failed)} quality gate{'s' if len(failed) != 1 else ''} failed:"]
-    lines.extend(f"  - {gate['message']}" for gate in failed)
+    lines.extend(f"  - {gate.message}" for gate in failed)
     return "\n".join(lines)

@@ -10,7 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ci_toolkit.report.model import Report
 
 # Short names for the metrics people gate on most. Entity aliases name DIETClassifier, the
 # extractor of rasa's default pipeline; other extractors are named by their full path.
@@ -133,54 +136,56 @@ _CROSS_VALIDATED_METRICS = (("Accuracy", "accuracy"), ("F1", "f1_score"),
                             ("Precision", "precision"))
 
 
-def _has_values(section: Any) -> bool:
-    return isinstance(section, Mapping) and bool(section)
-
-
-def classification_tasks(report: Mapping[str, Any]) -> Iterator[tuple[str, str, str]]:
+def classification_tasks(report: Report) -> Iterator[tuple[str, str, str]]:
     """(title, kind, base path) of every classification task the report evaluated."""
-    nlu = report.get("nlu") or {}
-    if _has_values(nlu.get("intent_classification")):
+    nlu = report.nlu
+    if nlu is None:
+        return
+    if nlu.intent_classification is not None:
         yield "Intent classification", "intent", "nlu.intent_classification"
-    for extractor, result in sorted((nlu.get("entity_extraction") or {}).items()):
-        if _has_values(result):
-            yield f"Entities: {extractor}", "entity", f"nlu.entity_extraction.{extractor}"
-    if _has_values(nlu.get("response_selection")):
+    for extractor in sorted(nlu.entity_extraction):
+        yield f"Entities: {extractor}", "entity", f"nlu.entity_extraction.{extractor}"
+    if nlu.response_selection is not None:
         yield "Response selection", "response", "nlu.response_selection"
 
 
-def cross_validated_tasks(report: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
+def cross_validated_tasks(report: Report) -> Iterator[tuple[str, str]]:
     """(title, base path) of every cross-validated task."""
-    cross = report.get("cross_validation") or {}
-    if _has_values(cross.get("intent_classification")):
+    cross = report.cross_validation
+    if cross is None:
+        return
+    if cross.intent_classification is not None:
         yield "Intent classification", "cross_validation.intent_classification"
-    for extractor, result in sorted((cross.get("entity_extraction") or {}).items()):
-        if _has_values(result):
-            yield f"Entities: {extractor}", f"cross_validation.entity_extraction.{extractor}"
-    if _has_values(cross.get("response_selection")):
+    for extractor in sorted(cross.entity_extraction):
+        yield f"Entities: {extractor}", f"cross_validation.entity_extraction.{extractor}"
+    if cross.response_selection is not None:
         yield "Response selection", "cross_validation.response_selection"
 
 
-def headline_metrics(report: Mapping[str, Any]) -> list[Headline]:
+def metric(report: Report | None, path: str) -> float | None:
+    """The number at a dotted path of a report, or None."""
+    return None if report is None else lookup_number(report.data, path)
+
+
+def headline_metrics(report: Report) -> list[Headline]:
     """Every headline metric the report has a value for, in summary order."""
     found: list[Headline] = []
     for title, kind, base in classification_tasks(report):
         for label, suffix in _CLASSIFICATION_METRICS[kind]:
             path = f"{base}.{suffix}"
-            found.append(Headline(title, label, path, lookup_number(report, path)))
-    core = report.get("core") or {}
-    if _has_values(core.get("conversations")):
+            found.append(Headline(title, label, path, metric(report, path)))
+    core = report.core
+    if core is not None and core.conversations is not None:
         path = "core.conversations.accuracy"
         found.append(Headline("Conversations", "Conversation accuracy", path,
-                              lookup_number(report, path)))
-    if _has_values(core.get("story_prediction")):
+                              metric(report, path)))
+    if core is not None and core.story_prediction is not None:
         for label, suffix in _CLASSIFICATION_METRICS["action"]:
             path = f"core.story_prediction.{suffix}"
-            found.append(Headline("Conversations", label, path, lookup_number(report, path)))
+            found.append(Headline("Conversations", label, path, metric(report, path)))
     for title, base in cross_validated_tasks(report):
-        for label, metric in _CROSS_VALIDATED_METRICS:
-            path = f"{base}.test.{metric}.mean"
+        for label, name in _CROSS_VALIDATED_METRICS:
+            path = f"{base}.test.{name}.mean"
             found.append(Headline(f"Cross-validation: {title}", label, path,
-                                  lookup_number(report, path),
-                                  std_path=f"{base}.test.{metric}.std"))
+                                  metric(report, path), std_path=f"{base}.test.{name}.std"))
     return [headline for headline in found if headline.value is not None]

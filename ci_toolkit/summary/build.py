@@ -8,7 +8,6 @@ fits GitHub's comment size limit; ci_toolkit/summary/html.py renders it to HTML.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -26,8 +25,9 @@ from ci_toolkit.report.metrics import (
     classification_tasks,
     cross_validated_tasks,
     headline_metrics,
-    lookup_number,
+    metric,
 )
+from ci_toolkit.report.model import Artifacts, GateResult, Report, Status
 from ci_toolkit.summary.locations import locate
 from ci_toolkit.summary.view import (
     MAX_STORY_YAML,
@@ -49,50 +49,43 @@ from ci_toolkit.summary.view import (
 )
 
 
-def _stage(report: Mapping[str, Any], name: str) -> Mapping[str, Any]:
-    for stage in report.get("stages") or []:
-        if stage.get("name") == name:
-            return stage
-    return {}
-
-
-def _not_run(report: Mapping[str, Any], stage_name: str) -> str:
-    stage = _stage(report, stage_name)
-    reason = shorten(stage.get("reason"), 200) if stage.get("reason") else None
-    if stage.get("status") == "failed":
+def _not_run(report: Report, stage_name: str) -> str:
+    stage = report.stage(stage_name)
+    reason = shorten(stage.reason, 200) if stage is not None and stage.reason else None
+    if stage is not None and stage.status is Status.FAILED:
         return f"failed: {reason}" if reason else "failed"
     return f"not run: {reason}" if reason else "not run"
 
 
-def _gate_marks(gates: list[dict]) -> dict[str, str]:
+def _gate_marks(gates: list[GateResult]) -> dict[str, str]:
     marks: dict[str, str] = {}
     for gate in gates:
-        if gate.get("passed") or not gate.get("metric"):
+        if gate.passed or not gate.metric:
             continue
-        if gate.get("kind") == "max_drop":
-            marks[gate["metric"] + "#delta"] = f"❌ drop > {gate['threshold']:g}"
-        elif gate.get("kind") == "min":
-            marks[gate["metric"]] = f"❌ below the minimum {gate['threshold']:g}"
+        if gate.kind == "max_drop":
+            marks[gate.metric + "#delta"] = f"❌ drop > {gate.threshold:g}"
+        elif gate.kind == "min":
+            marks[gate.metric] = f"❌ below the minimum {gate.threshold:g}"
     return marks
 
 
-def _metric_rows(report: Mapping[str, Any], baseline: Mapping[str, Any] | None,
-                 headlines: list[Headline], marks: dict[str, str]) -> list[MetricRow]:
+def _metric_rows(report: Report, baseline: Report | None, headlines: list[Headline],
+                 marks: dict[str, str]) -> list[MetricRow]:
     rows = []
+    conversations = report.core.conversations if report.core is not None else None
     for headline in headlines:
         value = number(headline.value)
-        if headline.path == "core.conversations.accuracy":
-            conversations = (report.get("core") or {}).get("conversations") or {}
-            value += f" ({conversations.get('correct')}/{conversations.get('total')})"
-        previous = lookup_number(baseline, headline.path)
-        delta = Delta(headline.value, previous).text if baseline else ""
+        if headline.path == "core.conversations.accuracy" and conversations is not None:
+            value += f" ({conversations.correct}/{conversations.total})"
+        previous = metric(baseline, headline.path)
+        delta = Delta(headline.value, previous).text if baseline is not None else ""
         value = f"{value} {marks.get(headline.path, '')}".strip()
         delta = f"{delta} {marks.get(headline.path + '#delta', '')}".strip()
         rows.append(MetricRow(headline.label, value, delta))
     return rows
 
 
-def _task_tables(report: Mapping[str, Any], baseline: Mapping[str, Any] | None,
+def _task_tables(report: Report, baseline: Report | None,
                  marks: dict[str, str]) -> list[MetricTable]:
     tables: list[MetricTable] = []
     by_task: dict[str, list[Headline]] = {}
@@ -102,8 +95,7 @@ def _task_tables(report: Mapping[str, Any], baseline: Mapping[str, Any] | None,
     def rows(task: str) -> list[MetricRow]:
         return _metric_rows(report, baseline, by_task.get(task, []), marks)
 
-    nlu = report.get("nlu")
-    if nlu is None:
+    if report.nlu is None:
         tables.append(MetricTable("NLU", [], _not_run(report, "test_nlu")))
     else:
         evaluated = {title for title, _, _ in classification_tasks(report)}
@@ -118,8 +110,7 @@ def _task_tables(report: Mapping[str, Any], baseline: Mapping[str, Any] | None,
         if "Response selection" not in evaluated:
             tables.append(MetricTable("Response selection", [],
                                       "not evaluated (no retrieval intents in the test data)"))
-    core = report.get("core")
-    if core is None:
+    if report.core is None:
         tables.append(MetricTable("Conversations", [], _not_run(report, "test_core")))
     else:
         found = rows("Conversations")
@@ -127,27 +118,26 @@ def _task_tables(report: Mapping[str, Any], baseline: Mapping[str, Any] | None,
     return tables
 
 
-def _cross_validation(report: Mapping[str, Any], baseline: Mapping[str, Any] | None,
+def _cross_validation(report: Report, baseline: Report | None,
                       marks: dict[str, str]) -> CrossValidationSection:
-    cross = report.get("cross_validation")
+    cross = report.cross_validation
     if cross is None:
         return CrossValidationSection(_not_run(report, "cross_validate"), None, [])
     rows = []
     for title, base in cross_validated_tasks(report):
         cells = []
-        for metric in ("accuracy", "f1_score", "precision"):
-            path = f"{base}.test.{metric}.mean"
-            mean = lookup_number(report, path)
-            std = lookup_number(report, f"{base}.test.{metric}.std")
+        for name in ("accuracy", "f1_score", "precision"):
+            path = f"{base}.test.{name}.mean"
+            mean = metric(report, path)
+            std = metric(report, f"{base}.test.{name}.std")
             cell = number(mean) + (f" ± {number(std)}" if std is not None else "")
-            if baseline and mean is not None:
-                cell += f" {Delta(mean, lookup_number(baseline, path)).text}"
+            if baseline is not None and mean is not None:
+                cell += f" {Delta(mean, metric(baseline, path)).text}"
             mark = " ".join(filter(None, (marks.get(path), marks.get(path + "#delta"))))
             cells.append(f"{cell} {mark}".strip())
         rows.append(CrossValidationRow(title, *cells))
-    folds = cross.get("folds")
     return CrossValidationSection(None if rows else "no task was cross-validated",
-                                  f"{folds} folds" if folds else None, rows)
+                                  f"{cross.folds} folds" if cross.folds else None, rows)
 
 
 def _label_row(score: LabelScore, with_delta: bool) -> LabelRow:
@@ -159,74 +149,76 @@ def _label_row(score: LabelScore, with_delta: bool) -> LabelRow:
     )
 
 
-def _blob_url(report: Mapping[str, Any], path: str | None, line: int | None) -> str | None:
-    github = (report.get("run") or {}).get("github") or {}
-    commit = (report.get("run") or {}).get("commit")
-    if not (path and line and commit and github.get("server_url") and github.get("repository")):
+def _at_commit(report: Report, what: str, suffix: str = "") -> str | None:
+    """``server/owner/repo/<what>/<commit><suffix>``, when the report knows them."""
+    github, commit = report.run.github, report.run.commit
+    if not (commit and github is not None and github.server_url and github.repository):
         return None
-    return f"{github['server_url']}/{github['repository']}/blob/{commit}/{path}#L{line}"
+    return f"{github.server_url}/{github.repository}/{what}/{commit}{suffix}"
 
 
-def _stories(report: Mapping[str, Any], root: Path) -> list[StoryRow]:
+def _stories(report: Report, root: Path) -> list[StoryRow]:
     rows = []
-    for story in (report.get("core") or {}).get("failed_stories") or []:
-        path, line = locate(story.get("file"), report=report, root=root, story=story.get("name"))
-        line = story.get("line") if isinstance(story.get("line"), int) else line
-        yaml_text = story.get("yaml") or ""
+    failed = report.core.failed_stories if report.core is not None else []
+    for story in failed:
+        path, line = locate(story.file, project_dir=report.assistant.project_dir, root=root,
+                            story=story.name)
+        line = story.line if isinstance(story.line, int) else line
+        yaml_text = story.yaml or ""
         if len(yaml_text) > MAX_STORY_YAML:
             yaml_text = (yaml_text[:MAX_STORY_YAML].rstrip()
                          + "\n# … (cut: the full story is in the artifacts)")
-        step = story.get("failed_step") or {}
-        index = step.get("index")
+        step = story.failed_step
         rows.append(StoryRow(
-            name=str(story.get("name") or "unnamed story"),
+            name=str(story.name or "unnamed story"),
             where=f"{path}:{line}" if path and line else path,
-            link=_blob_url(report, path, line),
-            step_index=index if isinstance(index, int) else None,
-            step_kind=str(step.get("kind") or "step"),
-            expected=None if step.get("expected") is None else str(step["expected"]),
-            predicted=None if step.get("predicted") is None else str(step["predicted"]),
-            utterance=shorten(step.get("text"), 160) if step.get("text") else None,
+            link=_at_commit(report, "blob", f"/{path}#L{line}") if path and line else None,
+            step_index=step.index if step is not None and isinstance(step.index, int) else None,
+            step_kind=str(step.kind or "step") if step is not None else "step",
+            expected=None if step is None or step.expected is None else str(step.expected),
+            predicted=None if step is None or step.predicted is None else str(step.predicted),
+            utterance=shorten(step.text, 160) if step is not None and step.text else None,
             yaml=yaml_text.rstrip("\n"),
         ))
     return rows
 
 
-def _findings(report: Mapping[str, Any], root: Path, level: str) -> list[FindingRow]:
+def _findings(report: Report, root: Path, level: str) -> list[FindingRow]:
     rows = []
-    for finding in (report.get("validation") or {}).get(level) or []:
-        path, _ = locate(finding.get("file"), report=report, root=root)
-        line = finding.get("line")
+    findings = getattr(report.validation, level) if report.validation is not None else []
+    for finding in findings:
+        path, _ = locate(finding.file, project_dir=report.assistant.project_dir, root=root)
+        line = finding.line
         where = f"{path}:{line}" if path and line else (path or "")
-        rows.append(FindingRow(level=finding.get("level") or level.rstrip("s"),
-                               code=str(finding.get("code") or ""), where=where,
-                               message=shorten(finding.get("message"))))
+        rows.append(FindingRow(level=finding.level or level.rstrip("s"),
+                               code=str(finding.code or ""), where=where,
+                               message=shorten(finding.message)))
     return rows
 
 
-def _stage_rows(report: Mapping[str, Any]) -> list[StageRow]:
+def _stage_rows(report: Report) -> list[StageRow]:
     rows = []
-    for stage in report.get("stages") or []:
-        status = stage.get("status")
-        reason = shorten(stage.get("reason"), 160) if stage.get("reason") else ""
-        if stage.get("cached"):
-            saved = stage.get("saved_s")
+    for stage in report.stages:
+        status = stage.status.value
+        reason = shorten(stage.reason, 160) if stage.reason else ""
+        if stage.cached:
+            saved = stage.saved_s
             text = f"♻️ cached, saved {duration(saved)}" if saved else "♻️ cached"
-        elif status == "passed":
+        elif stage.status is Status.PASSED:
             text = "✅ passed"
-        elif status == "failed":
+        elif stage.status is Status.FAILED:
             text = "❌ failed" + (f": {reason}" if reason else "")
         else:
             text = f"⏭️ {status or 'unknown'}" + (f": {reason}" if reason else "")
-        rows.append(StageRow(str(stage.get("name")), text, duration(stage.get("duration_s"))))
+        rows.append(StageRow(str(stage.name), text, duration(stage.duration_s)))
     return rows
 
 
-def _image_names(artifacts: Mapping[str, Any]) -> list[str]:
+def _image_names(artifacts: Artifacts) -> list[str]:
     """Images relative to the results directory ("nlu/intent_histogram.png"): names repeat."""
-    results = artifacts.get("results_dir")
+    results = artifacts.results_dir
     names = []
-    for image in artifacts.get("images") or []:
+    for image in artifacts.images:
         path = Path(image)
         if results and path.is_relative_to(results):
             names.append(path.relative_to(results).as_posix())
@@ -235,14 +227,54 @@ def _image_names(artifacts: Mapping[str, Any]) -> list[str]:
     return names
 
 
-def _gate_rows(gates: list[dict]) -> list[GateRow]:
-    ordered = sorted(gates, key=lambda gate: bool(gate.get("passed")))  # failed first
-    return [GateRow(bool(gate.get("passed")), bool(gate.get("skipped")), str(gate.get("name")),
-                    shorten(gate.get("message"))) for gate in ordered]
+def _gate_rows(gates: list[GateResult]) -> list[GateRow]:
+    ordered = sorted(gates, key=lambda gate: bool(gate.passed))  # failed first
+    return [GateRow(bool(gate.passed), bool(gate.skipped), str(gate.name),
+                    shorten(gate.message)) for gate in ordered]
 
 
-def build_summary(report: Mapping[str, Any], baseline: Mapping[str, Any] | None = None, *,
-                  gates: list[dict] | None = None, assistant_name: str | None = None,
+def _header(report: Report, baseline: Report | None, gates: list[GateResult],
+            name: str) -> dict[str, Any]:
+    """The first lines of the summary: verdict, commit, context, baseline."""
+    run, assistant = report.run, report.assistant
+    failed_gate = any(not gate.passed for gate in gates)
+    context = [(label, str(value)) for label, value in (
+        ("Rasa", run.rasa_version), ("data", assistant.data_name),
+        ("configuration", assistant.configuration_name)) if value]
+    baseline_commit = baseline.run.commit if baseline is not None else None
+    return {
+        "marker": marker(name),
+        "verdict": "failed" if failed_gate or not report.passed else "passed",
+        "assistant": name,
+        "commit": run.commit[:7] if run.commit else None,
+        "commit_url": _at_commit(report, "commit"),
+        "total_time": duration(run.duration_s),
+        "context": context,
+        "has_baseline": baseline is not None,
+        "baseline_commit": baseline_commit[:7] if baseline_commit else None,
+    }
+
+
+def _links(report: Report) -> dict[str, Any]:
+    run_url = report.run.github.run_url if report.run.github is not None else None
+    return {
+        "images": _image_names(report.artifacts),
+        "results_dir": report.artifacts.results_dir,
+        "run_url": run_url,
+        "artifacts_url": f"{run_url}#artifacts" if run_url else None,
+        "tool": f"{report.tool.name} {report.tool.version}".strip(),
+    }
+
+
+def _conversations_note(report: Report) -> str | None:
+    conversations = report.core.conversations if report.core is not None else None
+    if conversations is None:
+        return None
+    return f"{conversations.correct} of {conversations.total} test stories passed."
+
+
+def build_summary(report: Report, baseline: Report | None = None, *,
+                  gates: list[GateResult] | None = None, assistant_name: str | None = None,
                   root: Path | None = None) -> SummaryView:
     """The whole summary of one report.
 
@@ -250,65 +282,30 @@ def build_summary(report: Mapping[str, Any], baseline: Mapping[str, Any] | None 
     report's relative paths start from (default: the current directory).
     """
     root = root or Path.cwd()
-    gates = list(report.get("gates") or []) if gates is None else gates
-    assistant = report.get("assistant") or {}
-    run = report.get("run") or {}
-    github = run.get("github") or {}
-    name = assistant_name or assistant.get("name") or "assistant"
-    failed_gate = any(not gate.get("passed") for gate in gates)
-    commit = run.get("commit")
-    commit_url = None
-    if commit and github.get("server_url") and github.get("repository"):
-        commit_url = f"{github['server_url']}/{github['repository']}/commit/{commit}"
-    context = [(label, str(value)) for label, value in (
-        ("Rasa", run.get("rasa_version")), ("data", assistant.get("data_name")),
-        ("configuration", assistant.get("configuration_name"))) if value]
-    baseline_commit = ((baseline or {}).get("run") or {}).get("commit")
-
+    gates = list(report.gates) if gates is None else gates
+    name = assistant_name or report.assistant.name or "assistant"
     marks = _gate_marks(gates)
-    has_baseline = baseline is not None
-    intents = label_scores((report.get("nlu") or {}).get("intent_classification"),
-                           ((baseline or {}).get("nlu") or {}).get("intent_classification"))
-    worse = [_label_row(score, True) for score in got_worse(intents)]
-    weakest_rows = [_label_row(score, has_baseline) for score in weakest(intents, WEAKEST_INTENTS)]
-    conversations = (report.get("core") or {}).get("conversations") or {}
-    conversations_note = None
-    if conversations:
-        conversations_note = (f"{conversations.get('correct')} of {conversations.get('total')} "
-                              "test stories passed.")
+    intents = label_scores(
+        report.nlu.intent_classification if report.nlu is not None else None,
+        baseline.nlu.intent_classification if baseline is not None and baseline.nlu else None)
+    weakest_rows = [_label_row(score, baseline is not None)
+                    for score in weakest(intents, WEAKEST_INTENTS)]
     stories = _stories(report, root)
-    validation_status = None
-    if report.get("validation") is None:
-        validation_status = _not_run(report, "validate")
-    artifacts = report.get("artifacts") or {}
-    run_url = github.get("run_url")
-    tool = report.get("tool") or {}
     return SummaryView(
-        marker=marker(name),
-        verdict="failed" if failed_gate or report.get("verdict") != "passed" else "passed",
-        assistant=name,
-        commit=commit[:7] if commit else None,
-        commit_url=commit_url,
-        total_time=duration(run.get("duration_s")),
-        context=context,
-        has_baseline=has_baseline,
-        baseline_commit=baseline_commit[:7] if baseline_commit else None,
+        **_header(report, baseline, gates, name),
         gates=_gate_rows(gates),
         tasks=_task_tables(report, baseline, marks),
         cross_validation=_cross_validation(report, baseline, marks),
-        worse_intents=CutList("intents that got worse", worse),
+        worse_intents=CutList("intents that got worse",
+                              [_label_row(score, True) for score in got_worse(intents)]),
         weakest_intents=CutList("weakest intents", weakest_rows),
         intent_count=len(intents),
-        conversations_note=conversations_note,
+        conversations_note=_conversations_note(report),
         failed_stories=CutList("failed test stories", stories),
         story_yaml_shown=len(stories),
-        validation_status=validation_status,
+        validation_status=_not_run(report, "validate") if report.validation is None else None,
         validation_errors=CutList("validation errors", _findings(report, root, "errors")),
         validation_warnings=CutList("validation warnings", _findings(report, root, "warnings")),
         stages=_stage_rows(report),
-        images=_image_names(artifacts),
-        results_dir=artifacts.get("results_dir"),
-        run_url=run_url,
-        artifacts_url=f"{run_url}#artifacts" if run_url else None,
-        tool=f"{tool.get('name', 'ci-toolkit')} {tool.get('version', '')}".strip(),
+        **_links(report),
     )

@@ -1,4 +1,4 @@
-"""GitHub: the sticky PR comment (PyGithub) and annotations on the diff.
+"""GitHub: the sticky PR comment (PyGithub). Annotations are ci_toolkit/summary/annotations.py.
 
 One comment per pull request and per assistant. It is found by a hidden marker,
 ``<!-- ci-toolkit:summary:<assistant> -->``, and updated in place, so re-runs never add
@@ -20,19 +20,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ci_toolkit.gha import ActionsRuntime
-from ci_toolkit.summary.locations import locate
+from ci_toolkit.redaction import Redactor
 
 if TYPE_CHECKING:
     from github import Github
     from github.IssueComment import IssueComment
-
-# GitHub shows only the first annotations of a step; more than this only floods the log.
-MAX_ANNOTATIONS_PER_KIND = 50
-
 
 @dataclass(frozen=True)
 class CommentOutcome:
@@ -88,13 +82,6 @@ def upsert_sticky_comment(gh: Github, *, repository: str, pr_number: int, body: 
     return CommentOutcome("created", created.html_url)
 
 
-def _scrub(text: str, secrets: Iterable[str]) -> str:
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, "***")
-    return text
-
-
 def _github_message(error: Any) -> str:
     data = getattr(error, "data", None)
     if isinstance(data, Mapping) and data.get("message"):
@@ -138,52 +125,4 @@ def publish_sticky_comment(gh: Github, *, repository: str, pr_number: int, body:
                                      body=body, marker=marker)
     except (GithubException, requests.RequestException, OSError) as error:
         reason = explain_failure(error, repository=repository, pr_number=pr_number, api_url=api_url)
-        return CommentOutcome("failed", None, _scrub(reason, secrets))
-
-
-def _step_sentence(step: Mapping[str, Any] | None) -> str:
-    if not step:
-        return "."
-    text = (f" at step {step.get('index')}: expected {step.get('kind') or 'step'} "
-            f"'{step.get('expected')}', predicted '{step.get('predicted')}'")
-    if step.get("text"):
-        text += f" for \"{step['text']}\""
-    return text + "."
-
-
-def emit_annotations(report: dict, actions: ActionsRuntime, *, root: Path | None = None) -> int:
-    """``::error``/``::warning`` lines for validation findings and failed test stories.
-
-    Files are given relative to the repository root ($GITHUB_WORKSPACE, else ``root``) so
-    that GitHub shows them on the diff. Returns how many annotations were written.
-    """
-    root = root or Path.cwd()
-    workspace = Path(actions.environ.get("GITHUB_WORKSPACE") or root)
-    written = 0
-    validation = report.get("validation") or {}
-    for key, level in (("errors", "error"), ("warnings", "warning")):
-        findings = validation.get(key) or []
-        for finding in findings[:MAX_ANNOTATIONS_PER_KIND]:
-            path, _ = locate(finding.get("file"), report=report, root=root, relative_to=workspace)
-            code = finding.get("code")
-            actions.annotate(level, str(finding.get("message") or code or "validation finding"),
-                             file=path, line=finding.get("line"),
-                             title=f"rasa data validate: {code}" if code else "rasa data validate")
-            written += 1
-        if len(findings) > MAX_ANNOTATIONS_PER_KIND:
-            more = len(findings) - MAX_ANNOTATIONS_PER_KIND
-            actions.annotate("notice", f"{more} more validation {key} are listed in the summary "
-                                       "and report.json.")
-    stories = (report.get("core") or {}).get("failed_stories") or []
-    for story in stories[:MAX_ANNOTATIONS_PER_KIND]:
-        name = str(story.get("name") or "unnamed story")
-        path, line = locate(story.get("file"), report=report, root=root, story=name,
-                            relative_to=workspace)
-        line = story.get("line") if isinstance(story.get("line"), int) else line
-        message = f"Test story '{name}' failed{_step_sentence(story.get('failed_step'))}"
-        actions.annotate("error", message, file=path, line=line, title="Failed test story")
-        written += 1
-    if len(stories) > MAX_ANNOTATIONS_PER_KIND:
-        actions.annotate("notice", f"{len(stories) - MAX_ANNOTATIONS_PER_KIND} more failed test "
-                         "stories are listed in the summary and report.json.")
-    return written
+        return CommentOutcome("failed", None, Redactor(secrets)(reason))

@@ -7,17 +7,17 @@ so the file can be downloaded from the artifacts and opened anywhere, offline.
 from __future__ import annotations
 
 import base64
-from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ci_toolkit.resources import package_template_dir
 
 if TYPE_CHECKING:
     import jinja2
 
+    from ci_toolkit.report.model import Report
     from ci_toolkit.summary.view import SummaryView
 
 _MEDIA_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg",
@@ -39,11 +39,11 @@ def _title(name: str) -> str:
     return f"{path.parent.as_posix()}: {title}" if path.parent != Path() else title
 
 
-def collect_pictures(report: Mapping[str, Any], root: Path) -> list[Picture]:
+def collect_pictures(report: Report, root: Path) -> list[Picture]:
     """Every image the report lists, read from disk and encoded; missing ones are kept, empty."""
     pictures = []
-    results = (report.get("artifacts") or {}).get("results_dir")
-    for image in (report.get("artifacts") or {}).get("images") or []:
+    results = report.artifacts.results_dir
+    for image in report.artifacts.images:
         path = Path(image) if Path(image).is_absolute() else root / image
         media_type = _MEDIA_TYPES.get(path.suffix.lower())
         data_uri = None
@@ -77,7 +77,7 @@ def render_html(view: SummaryView, pictures: list[Picture]) -> str:
     return _environment().get_template("report.html.j2").render(view=view, pictures=pictures)
 
 
-def write_html_report(path: Path, view: SummaryView, report: Mapping[str, Any], *,
+def write_html_report(path: Path, view: SummaryView, report: Report, *,
                       root: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(render_html(view, collect_pictures(report, root)), encoding="utf-8")

@@ -8,27 +8,24 @@ from). Annotations need paths relative to the repository root ($GITHUB_WORKSPACE
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
 
 
-def _candidates(path: str, *, report: Mapping[str, Any], root: Path) -> list[Path]:
+def _candidates(path: str, *, project_dir: str | None, root: Path) -> list[Path]:
     candidate = Path(path)
     if candidate.is_absolute():
         return [candidate]
-    project_dir = (report.get("assistant") or {}).get("project_dir")
     # rasa's paths (findings, test stories) are relative to the project: try that first.
     tries = [root / project_dir / candidate] if project_dir else []
     return [*tries, root / candidate]
 
 
-def resolve_file(path: str | None, *, report: Mapping[str, Any], root: Path) -> Path | None:
+def resolve_file(path: str | None, *, project_dir: str | None, root: Path) -> Path | None:
     """The existing file a report path names, trying the project, then the run directory."""
     if not path:
         return None
-    for option in _candidates(path, report=report, root=root):
+    for option in _candidates(path, project_dir=project_dir, root=root):
         if option.is_file():
             return option
     return None
@@ -69,20 +66,21 @@ def find_story_line(path: Path, name: str) -> int | None:
     return None
 
 
-def locate(path: str | None, *, report: Mapping[str, Any], root: Path, story: str | None = None,
+def locate(path: str | None, *, project_dir: str | None, root: Path, story: str | None = None,
            relative_to: Path | None = None) -> tuple[str | None, int | None]:
     """(path, line) of a file named in the report, with the story's line if one is named.
 
-    The path is resolved against ``root`` (the run directory) and returned relative to
+    ``project_dir`` is the report's ``assistant.project_dir``. The path is resolved against
+    ``root`` (the run directory) and returned relative to
     ``relative_to`` (default: ``root``), e.g. the repository root for annotations.
     """
     if not path:
         return None, None
-    found = resolve_file(path, report=report, root=root)
+    found = resolve_file(path, project_dir=project_dir, root=root)
     if found is None:
         # Not on disk here (e.g. a summary job without a checkout): still name it as the
         # project-relative path it most likely is.
-        guess = _candidates(path, report=report, root=root)[0]
+        guess = _candidates(path, project_dir=project_dir, root=root)[0]
         return relative_to_root(guess, relative_to or root), None
     line = find_story_line(found, story) if story else None
     return relative_to_root(found, relative_to or root), line

@@ -211,7 +211,7 @@ def test_annotate_writes_one_line_per_call(actions: tuple[ActionsRuntime, io.Str
     assert stream.getvalue() == "::warning file=data/nlu.yml,line=4,title=rasa%3A x::two%0Alines\n"
 
 
-# -- annotations for a report (ci_toolkit.summary.comment.emit_annotations) ----------------------------
+# -- annotations for a report (ci_toolkit.summary.annotations.emit_annotations) ------------------------
 
 REPO_ROOT = paths.REPO_ROOT
 REPORTS = REPO_ROOT / "tests" / "fixtures" / "reports"
@@ -224,11 +224,12 @@ def load_report(name: str) -> dict:
 
 
 def annotation_lines(report: dict, tmp_path: Path) -> list[str]:
-    from ci_toolkit.summary.comment import emit_annotations
+    from ci_toolkit.report.model import Report
+    from ci_toolkit.summary.annotations import emit_annotations
 
     stream = io.StringIO()
-    runtime = ActionsRuntime({"GITHUB_ACTIONS": "true", "GITHUB_WORKSPACE": str(REPO_ROOT)}, stream)
-    emit_annotations(report, runtime, root=REPO_ROOT)
+    runtime = ActionsRuntime({"GITHUB_ACTIONS": "true"}, stream)
+    emit_annotations(Report.from_dict(report), runtime, root=REPO_ROOT, workspace=str(REPO_ROOT))
     return stream.getvalue().splitlines()
 
 

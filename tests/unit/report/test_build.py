@@ -5,10 +5,15 @@ from __future__ import annotations
 import json
 
 from ci_toolkit.pipeline.result_table import render_table
-from ci_toolkit.report.build import rtt_view
+from ci_toolkit.report.build import rtt_view as rtt_view_of
+from ci_toolkit.report.model import Report
 from tests import paths
 
 REPORTS = paths.FIXTURES / "reports"
+
+
+def rtt_view(report: dict) -> dict:
+    return rtt_view_of(Report.from_dict(report))
 
 
 def _report(name: str) -> dict:
@@ -45,7 +50,7 @@ def test_rtt_view_falls_back_to_cross_validation_reports_like_rtt() -> None:
 
 
 def test_terminal_table_lists_stages_cache_and_failed_gates() -> None:
-    table = render_table(_report("coffeebot-failed-story"), report_path="reports/report.json")
+    table = render_table(Report.from_dict(_report("coffeebot-failed-story")), report_path="reports/report.json")
     lines = table.splitlines()
     assert lines[0].split() == ["stage", "status", "time", "result"]
     assert lines[2].startswith("validate") and "cached" in lines[2] and "saved" in lines[2]

@@ -10,11 +10,19 @@ import pytest
 
 from ci_toolkit.cli import main
 from ci_toolkit.errors import UsageError
-from ci_toolkit.report.gates import GateSettings, evaluate_gates, parse_minimum
+from ci_toolkit.report.gates import GateSettings, parse_minimum
+from ci_toolkit.report.gates import evaluate_gates as evaluate_typed
+from ci_toolkit.report.model import GateResult, Report
 from tests import paths
 
 REPORTS = paths.FIXTURES / "reports"
 INTENT_F1 = "nlu.intent_classification.weighted_avg.f1_score"
+
+
+def evaluate_gates(report: dict, baseline: dict | None,
+                   settings: GateSettings) -> list[GateResult]:
+    return evaluate_typed(Report.from_dict(report),
+                          None if baseline is None else Report.from_dict(baseline), settings)
 
 
 def load(name: str) -> dict:
@@ -80,7 +88,7 @@ def test_settings_are_configured_only_when_a_gate_is_set() -> None:
     assert not GateSettings().configured
     assert GateSettings(minimums=((INTENT_F1, 0.9),)).configured
     assert GateSettings(max_drop=0.0).configured
-    assert GateSettings(allow_failed_stories=False).configured
+    assert GateSettings(fail_on_failed_stories=True).configured
 
 
 # -- minimums -------------------------------------------------------------------------------
@@ -88,33 +96,33 @@ def test_settings_are_configured_only_when_a_gate_is_set() -> None:
 def test_minimum_passes_at_and_above_the_threshold(report: dict) -> None:
     value = report["nlu"]["intent_classification"]["weighted_avg"]["f1_score"]
     [gate] = evaluate_gates(report, None, GateSettings(minimums=((INTENT_F1, value),)))
-    assert gate["passed"] and gate["value"] == value and gate["threshold"] == value
-    assert gate["name"] == f"min {INTENT_F1}" and gate["kind"] == "min"
-    assert "meets the minimum" in gate["message"]
+    assert gate.passed and gate.value == value and gate.threshold == value
+    assert gate.name == f"min {INTENT_F1}" and gate.kind == "min"
+    assert "meets the minimum" in gate.message
 
 
 def test_minimum_fails_below_the_threshold(report: dict) -> None:
     low = with_value(report, f"{INTENT_F1}", 0.8)
     [gate] = evaluate_gates(low, None, GateSettings(minimums=((INTENT_F1, 0.9),)))
-    assert not gate["passed"]
-    assert gate["message"] == f"{INTENT_F1} is 0.8000, which is below the minimum 0.9000."
+    assert not gate.passed
+    assert gate.message == f"{INTENT_F1} is 0.8000, which is below the minimum 0.9000."
 
 
 def test_minimum_on_a_task_that_was_not_evaluated_fails_without_crashing(report: dict) -> None:
     no_responses = with_value(report, "nlu.response_selection", None)
     settings = GateSettings(minimums=(parse_minimum("response_f1>=0.5"),))
     [gate] = evaluate_gates(no_responses, None, settings)
-    assert not gate["passed"] and gate["value"] is None
-    assert "'nlu.response_selection' is null: that task was not evaluated" in gate["message"]
+    assert not gate.passed and gate.value is None
+    assert "'nlu.response_selection' is null: that task was not evaluated" in gate.message
 
 
 def test_minimum_on_an_unknown_extractor_names_the_ones_there(report: dict) -> None:
     path = "nlu.entity_extraction.CRFEntityExtractor.weighted_avg.f1_score"
     [gate] = evaluate_gates(report, None, GateSettings(minimums=((path, 0.5),)))
-    assert not gate["passed"]
+    assert not gate.passed
     extractors = ", ".join(sorted(report["nlu"]["entity_extraction"]))
     assert (f"the report has no 'nlu.entity_extraction.CRFEntityExtractor' (there: {extractors})"
-            in gate["message"])
+            in gate.message)
 
 
 # -- max drop -------------------------------------------------------------------------------
@@ -123,30 +131,30 @@ def test_max_drop_fails_when_a_headline_metric_falls_too_far(report: dict) -> No
     value = report["nlu"]["intent_classification"]["weighted_avg"]["f1_score"]
     baseline = with_value(report, INTENT_F1, value + 0.05)
     gates = evaluate_gates(report, baseline, GateSettings(max_drop=0.02))
-    failed = [gate for gate in gates if not gate["passed"]]
-    assert [gate["metric"] for gate in failed] == [INTENT_F1]
-    assert failed[0]["baseline"] == pytest.approx(value + 0.05)
-    assert "fell by 0.0500" in failed[0]["message"]
-    assert "more than the allowed 0.0200" in failed[0]["message"]
-    assert len(gates) > 1 and all(gate["kind"] == "max_drop" for gate in gates)
+    failed = [gate for gate in gates if not gate.passed]
+    assert [gate.metric for gate in failed] == [INTENT_F1]
+    assert failed[0].baseline == pytest.approx(value + 0.05)
+    assert "fell by 0.0500" in failed[0].message
+    assert "more than the allowed 0.0200" in failed[0].message
+    assert len(gates) > 1 and all(gate.kind == "max_drop" for gate in gates)
 
 
 def test_max_drop_passes_within_the_allowance(report: dict) -> None:
     value = report["nlu"]["intent_classification"]["weighted_avg"]["f1_score"]
     baseline = with_value(report, INTENT_F1, value + 0.02)  # exactly the allowance
     gates = evaluate_gates(report, baseline, GateSettings(max_drop=0.02))
-    assert gates and all(gate["passed"] for gate in gates)
+    assert gates and all(gate.passed for gate in gates)
 
 
 def test_max_drop_without_baseline_is_skipped_not_failed(report: dict) -> None:
     [gate] = evaluate_gates(report, None, GateSettings(max_drop=0.02))
-    assert gate["passed"] and gate["skipped"] and "no baseline" in gate["message"]
+    assert gate.passed and gate.skipped and "no baseline" in gate.message
 
 
 def test_max_drop_ignores_tasks_the_baseline_did_not_evaluate(report: dict) -> None:
     baseline = with_value(report, "nlu.intent_classification", None)
     gates = evaluate_gates(report, baseline, GateSettings(max_drop=0.0))
-    metrics = {gate["metric"] for gate in gates}
+    metrics = {gate.metric for gate in gates}
     assert INTENT_F1 not in metrics and metrics
 
 
@@ -154,19 +162,19 @@ def test_max_drop_ignores_tasks_the_baseline_did_not_evaluate(report: dict) -> N
 
 def test_failed_stories_gate_fails_when_a_story_failed() -> None:
     failing = load("coffeebot-failed-story")
-    [gate] = evaluate_gates(failing, None, GateSettings(allow_failed_stories=False))
-    assert not gate["passed"] and gate["value"] >= 1 and "not allowed" in gate["message"]
+    [gate] = evaluate_gates(failing, None, GateSettings(fail_on_failed_stories=True))
+    assert not gate.passed and gate.value >= 1 and "not allowed" in gate.message
 
 
 def test_failed_stories_gate_passes_when_every_story_passed(report: dict) -> None:
-    [gate] = evaluate_gates(report, None, GateSettings(allow_failed_stories=False))
-    assert gate["passed"] and gate["value"] == 0
+    [gate] = evaluate_gates(report, None, GateSettings(fail_on_failed_stories=True))
+    assert gate.passed and gate.value == 0
 
 
 def test_failed_stories_gate_fails_when_core_tests_did_not_run(report: dict) -> None:
     [gate] = evaluate_gates(with_value(report, "core", None), None,
-                            GateSettings(allow_failed_stories=False))
-    assert not gate["passed"] and "has no core test results" in gate["message"]
+                            GateSettings(fail_on_failed_stories=True))
+    assert not gate.passed and "has no core test results" in gate.message
 
 
 def test_allowed_failed_stories_make_no_gate() -> None:

@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from ci_toolkit.report.gates import GateSettings, evaluate_gates, parse_minimum
+from ci_toolkit.report.model import Report
 from ci_toolkit.summary.build import build_summary
 from ci_toolkit.summary.html import collect_pictures, render_html
 from ci_toolkit.summary.markdown import (
@@ -51,9 +52,14 @@ def derived(name: str) -> dict:
     return load(INPUTS / f"{name}.json")
 
 
+def typed(report: dict | None) -> Report | None:
+    return None if report is None else Report.from_dict(report)
+
+
 def render(report: dict, baseline: dict | None = None, settings: GateSettings | None = None) -> str:
-    gates = evaluate_gates(report, baseline, settings) if settings else None
-    return render_markdown(build_summary(report, baseline, gates=gates, root=REPO_ROOT))
+    gates = evaluate_gates(typed(report), typed(baseline), settings) if settings else None
+    return render_markdown(build_summary(typed(report), typed(baseline), gates=gates,
+                                         root=REPO_ROOT))
 
 
 def assert_snapshot(name: str, text: str) -> None:
@@ -78,7 +84,7 @@ def test_snapshot_all_sections() -> None:
     report = derived("all-sections")
     settings = GateSettings(minimums=(parse_minimum("intent_f1>=0.5"),
                                       parse_minimum("response_f1>=0.5")),
-                            max_drop=0.02, allow_failed_stories=False)
+                            max_drop=0.02, fail_on_failed_stories=True)
     text = render(report, derived("baseline"), settings)
     assert_snapshot("all-sections", text)
     assert text.startswith("<!-- ci-toolkit:summary:coffeebot -->\n## ❌ Failed: `coffeebot` at ")
@@ -127,14 +133,14 @@ def test_snapshot_300_intents_fits_in_one_comment_and_says_what_was_cut() -> Non
 
 def test_300_intents_uncut_would_exceed_the_limit() -> None:
     # Guards the test above: it must really exercise the cutting.
-    full = render_markdown(build_summary(derived("300-intents"), derived("300-intents-baseline"),
+    full = render_markdown(build_summary(typed(derived("300-intents")), typed(derived("300-intents-baseline")),
                                          root=REPO_ROOT), budget=None)
     assert len(full) > GITHUB_COMMENT_LIMIT
     assert "✂️" not in full and "more intents that got worse" not in full
 
 
 def test_a_tight_budget_cuts_the_long_lists_least_useful_first() -> None:
-    view = build_summary(derived("300-intents"), derived("300-intents-baseline"), root=REPO_ROOT)
+    view = build_summary(typed(derived("300-intents")), typed(derived("300-intents-baseline")), root=REPO_ROOT)
     text = render_markdown(view, budget=20000)
     assert len(text) <= 20000
     assert view.cuts[:3] == ["all 80 validation warnings left out",
@@ -146,7 +152,7 @@ def test_a_tight_budget_cuts_the_long_lists_least_useful_first() -> None:
 
 
 def test_when_cutting_lists_is_not_enough_the_end_is_cut_and_said() -> None:
-    view = build_summary(derived("all-sections"), derived("baseline"), root=REPO_ROOT)
+    view = build_summary(typed(derived("all-sections")), typed(derived("baseline")), root=REPO_ROOT)
     text = render_markdown(view, budget=1500)
     assert len(text) <= 1500
     assert text.startswith("<!-- ci-toolkit:summary:coffeebot -->\n## ❌ Failed")
@@ -218,7 +224,7 @@ def test_hostile_names_are_escaped(tmp_path: Path) -> None:
     # Only inside a code span, which GitHub shows literally; the pipe cannot split the row.
     assert "`<script>x\\|y</script>`" in text
     assert "<script>" not in text.replace("`<script>x\\|y</script>`", "")
-    html = render_html(build_summary(report, root=REPO_ROOT), [])
+    html = render_html(build_summary(typed(report), root=REPO_ROOT), [])
     assert "<script>" not in html and "&lt;script&gt;x|y&lt;/script&gt;" in html
 
 
@@ -230,8 +236,8 @@ def test_html_report_embeds_the_pictures(tmp_path: Path) -> None:
     report["artifacts"]["images"] = ["results/story_confusion_matrix.png", "results/missing.png"]
     (tmp_path / "results").mkdir()
     (tmp_path / "results" / "story_confusion_matrix.png").write_bytes(png.read_bytes())
-    pictures = collect_pictures(report, tmp_path)
-    html = render_html(build_summary(report, root=REPO_ROOT), pictures)
+    pictures = collect_pictures(typed(report), tmp_path)
+    html = render_html(build_summary(typed(report), root=REPO_ROOT), pictures)
     encoded = base64.b64encode(png.read_bytes()).decode()
     assert f'<img src="data:image/png;base64,{encoded}" alt="story_confusion_matrix.png">' in html
     assert "results/missing.png was not found." in html

@@ -1,0 +1,350 @@
+"""report.json as typed objects (docs/report-schema.md, ci_toolkit/schemas/report.schema.json).
+
+``Report.from_dict`` builds the objects from the JSON form and ``Report.to_dict`` gives that
+form back unchanged: every key the schema names is a field, and any other key a section
+carries (the schema allows additions) is kept in the section's ``extra`` so nothing is lost.
+Reading a report from a file, with schema validation and clear errors, is ci_toolkit/report/
+load.py; this module trusts its input.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import MISSING, dataclass, field, fields
+from enum import Enum
+from functools import cached_property
+from typing import Any, ClassVar, TypeVar
+
+SCHEMA_VERSION = 1
+R = TypeVar("R", bound="Record")
+E = TypeVar("E", bound=Enum)
+
+
+class Status(str, Enum):
+    """What became of a stage. A stage restored from the cache has its own status plus
+    ``cached: true``."""
+
+    PASSED = "passed"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+
+
+class Verdict(str, Enum):
+    PASSED = "passed"
+    FAILED = "failed"
+
+
+class ModelSource(str, Enum):
+    TRAINED = "trained"
+    GIVEN = "given"
+    CACHED = "cached"
+
+
+@dataclass(frozen=True)
+class Codec:
+    """How one field goes from its JSON form to its typed form and back."""
+
+    load: Callable[[Any], Any]
+    dump: Callable[[Any], Any]
+
+
+def one(record: type[Record]) -> Codec:
+    return Codec(lambda raw: None if raw is None else record.from_dict(raw),
+                 lambda value: None if value is None else value.to_dict())
+
+
+def many(record: type[Record]) -> Codec:
+    return Codec(lambda raw: [record.from_dict(item) for item in raw or ()],
+                 lambda values: [value.to_dict() for value in values])
+
+
+def named(record: type[Record]) -> Codec:
+    return Codec(lambda raw: {name: record.from_dict(item) for name, item in (raw or {}).items()},
+                 lambda values: {name: value.to_dict() for name, value in values.items()})
+
+
+def choice(enum: type[E]) -> Codec:
+    return Codec(lambda raw: None if raw is None else enum(raw),
+                 lambda value: None if value is None else value.value)
+
+
+@dataclass(frozen=True)
+class Record:
+    """A section of the report. Keys the class does not know are kept in ``extra``."""
+
+    FIELDS: ClassVar[Mapping[str, Codec]] = {}  # the fields that are not plain JSON values
+    extra: dict[str, Any] = field(default_factory=dict, kw_only=True, repr=False)
+
+    @classmethod
+    def from_dict(cls: type[R], data: Mapping[str, Any]) -> R:
+        values: dict[str, Any] = {}
+        known = set()
+        for declared in fields(cls):
+            if declared.name == "extra":
+                continue
+            known.add(declared.name)
+            codec = cls.FIELDS.get(declared.name)
+            if declared.name in data:
+                raw = data[declared.name]
+                values[declared.name] = codec.load(raw) if codec else raw
+            elif declared.default is MISSING and declared.default_factory is MISSING:
+                values[declared.name] = codec.load(None) if codec else None
+        extra = {key: value for key, value in data.items() if key not in known}
+        return cls(**values, extra=extra)
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {}
+        for declared in fields(self):
+            if declared.name == "extra":
+                continue
+            value = getattr(self, declared.name)
+            codec = self.FIELDS.get(declared.name)
+            data[declared.name] = codec.dump(value) if codec else value
+        data.update(self.extra)
+        return data
+
+
+@dataclass(frozen=True)
+class Tool(Record):
+    name: str = "ci-toolkit"
+    version: str = ""
+
+
+@dataclass(frozen=True)
+class Assistant(Record):
+    name: str = ""
+    project_dir: str = "."
+    data_name: str = "default"
+    configuration_name: str = ""
+
+
+@dataclass(frozen=True)
+class GitHubRun(Record):
+    server_url: str
+    repository: str
+    run_id: str
+    run_url: str
+
+
+@dataclass(frozen=True)
+class RunInfo(Record):
+    FIELDS: ClassVar[Mapping[str, Codec]] = {"github": one(GitHubRun)}
+    commit: str | None = None
+    ref: str | None = None
+    started_at: str = ""
+    finished_at: str = ""
+    duration_s: float = 0.0
+    rasa_version: str | None = None
+    github: GitHubRun | None = None
+
+
+@dataclass(frozen=True)
+class StageRecord(Record):
+    FIELDS: ClassVar[Mapping[str, Codec]] = {"status": choice(Status)}
+    name: str
+    status: Status
+    cached: bool = False
+    duration_s: float = 0.0
+    saved_s: float | None = None
+    reason: str | None = None
+    log_file: str | None = None
+    fingerprint: str | None = None
+
+
+@dataclass(frozen=True)
+class ModelInfo(Record):
+    FIELDS: ClassVar[Mapping[str, Codec]] = {"source": choice(ModelSource)}
+    path: str
+    name: str
+    source: ModelSource
+
+
+@dataclass(frozen=True)
+class Finding(Record):
+    level: str
+    code: str
+    message: str
+    file: str | None = None
+    line: int | None = None
+
+
+@dataclass(frozen=True)
+class Validation(Record):
+    FIELDS: ClassVar[Mapping[str, Codec]] = {"errors": many(Finding), "warnings": many(Finding)}
+    errors: list[Finding] = field(default_factory=list)
+    warnings: list[Finding] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Averages(Record):
+    """micro/macro/weighted average of a classification."""
+
+    precision: float | None = None
+    recall: float | None = None
+    f1_score: float | None = None
+    support: int | None = None
+
+
+@dataclass(frozen=True)
+class LabelMetrics(Record):
+    precision: float | None = None
+    recall: float | None = None
+    f1_score: float | None = None
+    support: int | None = None
+    confused_with: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Classification(Record):
+    FIELDS: ClassVar[Mapping[str, Codec]] = {
+        "micro_avg": one(Averages), "macro_avg": one(Averages), "weighted_avg": one(Averages),
+        "labels": named(LabelMetrics)}
+    accuracy: float | None = None
+    micro_avg: Averages | None = None
+    macro_avg: Averages | None = None
+    weighted_avg: Averages | None = None
+    labels: dict[str, LabelMetrics] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Nlu(Record):
+    FIELDS: ClassVar[Mapping[str, Codec]] = {
+        "intent_classification": one(Classification),
+        "entity_extraction": named(Classification),
+        "response_selection": one(Classification)}
+    intent_classification: Classification | None = None
+    entity_extraction: dict[str, Classification] = field(default_factory=dict)
+    response_selection: Classification | None = None
+
+
+@dataclass(frozen=True)
+class Conversations(Record):
+    accuracy: float | None = None
+    correct: int | None = None
+    total: int | None = None
+    with_warnings: int = 0
+
+
+@dataclass(frozen=True)
+class FailedStep(Record):
+    index: int | None = None
+    kind: str | None = None
+    expected: str | None = None
+    predicted: str | None = None
+    text: str | None = None
+
+
+@dataclass(frozen=True)
+class FailedStory(Record):
+    FIELDS: ClassVar[Mapping[str, Codec]] = {"failed_step": one(FailedStep)}
+    name: str
+    file: str | None = None
+    line: int | None = None
+    failed_step: FailedStep | None = None
+    yaml: str = ""
+
+
+@dataclass(frozen=True)
+class Core(Record):
+    FIELDS: ClassVar[Mapping[str, Codec]] = {
+        "story_prediction": one(Classification), "conversations": one(Conversations),
+        "failed_stories": many(FailedStory)}
+    story_prediction: Classification | None = None
+    conversations: Conversations | None = None
+    failed_stories: list[FailedStory] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class MeanStd(Record):
+    mean: float
+    std: float
+
+
+@dataclass(frozen=True)
+class CrossValidated(Record):
+    """One task over the folds: the pooled report, and mean ± std of each metric."""
+
+    FIELDS: ClassVar[Mapping[str, Codec]] = {
+        "pooled": one(Classification), "train": named(MeanStd), "test": named(MeanStd)}
+    pooled: Classification | None = None
+    train: dict[str, MeanStd] = field(default_factory=dict)
+    test: dict[str, MeanStd] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class CrossValidation(Record):
+    FIELDS: ClassVar[Mapping[str, Codec]] = {
+        "intent_classification": one(CrossValidated),
+        "entity_extraction": named(CrossValidated),
+        "response_selection": one(CrossValidated)}
+    folds: int
+    intent_classification: CrossValidated | None = None
+    entity_extraction: dict[str, CrossValidated] = field(default_factory=dict)
+    response_selection: CrossValidated | None = None
+
+
+@dataclass(frozen=True)
+class Artifacts(Record):
+    results_dir: str = ""
+    images: list[str] = field(default_factory=list)
+    logs: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class GateResult(Record):
+    """One quality gate. ``kind`` is "min", "max_drop" or "failed_stories"; ``metric`` the
+    dotted path it checked; ``skipped`` gates could not be checked and count as passed."""
+
+    name: str
+    passed: bool
+    message: str
+    kind: str | None = None
+    metric: str | None = None
+    value: float | None = None
+    threshold: float | None = None
+    baseline: float | None = None
+    skipped: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        # The key order report.json has always had.
+        data = super().to_dict()
+        order = ("name", "kind", "metric", "passed", "value", "threshold", "baseline",
+                 "message", "skipped")
+        return {**{key: data.pop(key) for key in order}, **data}
+
+
+@dataclass(frozen=True)
+class Report(Record):
+    FIELDS: ClassVar[Mapping[str, Codec]] = {
+        "tool": one(Tool), "assistant": one(Assistant), "run": one(RunInfo),
+        "verdict": choice(Verdict), "stages": many(StageRecord), "model": one(ModelInfo),
+        "validation": one(Validation), "nlu": one(Nlu), "core": one(Core),
+        "cross_validation": one(CrossValidation), "artifacts": one(Artifacts),
+        "gates": many(GateResult)}
+    schema_version: int = SCHEMA_VERSION
+    tool: Tool = field(default_factory=Tool)
+    assistant: Assistant = field(default_factory=Assistant)
+    run: RunInfo = field(default_factory=RunInfo)
+    verdict: Verdict = Verdict.PASSED
+    stages: list[StageRecord] = field(default_factory=list)
+    model: ModelInfo | None = None
+    validation: Validation | None = None
+    nlu: Nlu | None = None
+    core: Core | None = None
+    cross_validation: CrossValidation | None = None
+    artifacts: Artifacts = field(default_factory=Artifacts)
+    gates: list[GateResult] = field(default_factory=list)
+    rtt: dict[str, Any] = field(default_factory=dict)
+
+    @cached_property
+    def data(self) -> dict[str, Any]:
+        """The JSON form, built once: metrics are looked up in it by dotted path
+        (ci_toolkit/report/metrics.py). Do not change it; make a new Report instead."""
+        return self.to_dict()
+
+    @property
+    def passed(self) -> bool:
+        return self.verdict is Verdict.PASSED
+
+    def stage(self, name: str) -> StageRecord | None:
+        return next((stage for stage in self.stages if stage.name == name), None)

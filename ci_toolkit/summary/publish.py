@@ -1,0 +1,203 @@
+"""`ci-toolkit summary` end to end: the files, the job summary, the outputs, the PR comment.
+
+Nothing is lost: every file is written before anything remote is tried, and a comment that
+cannot be posted is a warning, never a failure. The command (ci_toolkit/commands/summary.py)
+only parses its options into a SummaryRequest and calls ``publish_summary``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from ci_toolkit.errors import ToolkitError
+from ci_toolkit.options import setting
+from ci_toolkit.report.baseline import read_baseline
+from ci_toolkit.report.gates import (
+    GateSettings,
+    evaluate_gates,
+    failed_gates,
+    gate_failure_message,
+)
+from ci_toolkit.report.load import load_report
+from ci_toolkit.summary.annotations import emit_annotations
+from ci_toolkit.summary.build import build_summary
+from ci_toolkit.summary.markdown import COMMENT_BUDGET, STEP_SUMMARY_BUDGET, render_markdown
+
+if TYPE_CHECKING:
+    from github import Github
+
+    from ci_toolkit.gha import ActionsRuntime
+    from ci_toolkit.github_context import GitHubContext
+    from ci_toolkit.report.model import GateResult, Report
+    from ci_toolkit.summary.view import SummaryView
+
+DEFAULT_REPORT = Path("reports/report.json")
+# Makes the GitHub client from (token, API URL): the real one, or a test's.
+Connect = Callable[[str, str], "Github"]
+
+
+@dataclass(frozen=True)
+class SummaryRequest:
+    """The options of `ci-toolkit summary`, declared once (ci_toolkit/options.py)."""
+
+    report: Path = setting(DEFAULT_REPORT, envvar="REPORT", help="The report.json to summarise.")
+    output: Path | None = setting(
+        None, envvar="OUTPUT", metavar="FILE",
+        help="Where to write the Markdown summary. Default: summary.md next to REPORT.")
+    html: Path | None = setting(
+        None, envvar="HTML", metavar="FILE",
+        help="Also write a self-contained HTML report (tables and the confusion-matrix and "
+             "histogram pictures embedded) to FILE.")
+    step_summary: bool | None = setting(
+        None, envvar="STEP_SUMMARY",
+        help="Append the summary to the job summary ($GITHUB_STEP_SUMMARY). Default: on in "
+             "GitHub Actions.")
+    comment: bool = setting(
+        True, envvar="PUBLISH_SUMMARY",
+        help="Post the summary as one sticky PR comment per assistant, updated in place on "
+             "re-runs (RTT's publish_summary). Needs GITHUB_TOKEN with pull-requests: write; "
+             "only on pull_request events or with --pr-number. A comment that cannot be "
+             "posted is a warning, never a failure.")
+    pr_number: int | None = setting(
+        None, envvar="PR_NUMBER",
+        help="The pull request to comment on. Default: the PR of the pull_request event "
+             "($GITHUB_EVENT_PATH).")
+    assistant_name: str | None = setting(
+        None, envvar="ASSISTANT_NAME",
+        help="Name shown in the summary and in the comment's marker, so each assistant of a "
+             "repository keeps its own comment. Default: the name in the report.")
+    gates: GateSettings = field(default_factory=GateSettings)
+
+
+@dataclass(frozen=True)
+class Rendering:
+    """Renders the summary to a size budget; each call builds a fresh view, because cutting
+    to a budget shortens the view's lists in place."""
+
+    report: Report
+    baseline: Report | None
+    gates: list[GateResult]
+    assistant_name: str | None
+
+    def view(self) -> SummaryView:
+        return build_summary(self.report, self.baseline, gates=self.gates,
+                             assistant_name=self.assistant_name)
+
+    def markdown(self, budget: int | None) -> str:
+        return render_markdown(self.view(), budget)
+
+
+def _warn(actions: ActionsRuntime, message: str) -> None:
+    click.echo(f"warning: {message}", err=True)
+    actions.annotate("warning", message, title="ci-toolkit summary")
+
+
+def pull_request_number(context: GitHubContext) -> int | None:
+    """The PR number of a pull_request event, from the event payload the runner wrote."""
+    if not context.is_pull_request:
+        return None
+    pull_request = context.event().get("pull_request")
+    number = pull_request.get("number") if isinstance(pull_request, dict) else None
+    return number if isinstance(number, int) and not isinstance(number, bool) else None
+
+
+def _comment_blocker(context: GitHubContext) -> str | None:
+    """Why no comment can be posted from this environment, or None."""
+    if not context.token:
+        return ("no PR comment: GITHUB_TOKEN is not set. Add `env: GITHUB_TOKEN: "
+                "${{ github.token }}` to the step and `permissions: pull-requests: write` to "
+                "the job. The summary is in the job summary.")
+    if "/" not in context.repository:
+        return "no PR comment: GITHUB_REPOSITORY (owner/name) is not set."
+    return None
+
+
+def github_client(token: str, api_url: str) -> Github:
+    """The one PyGithub client of a summary run."""
+    from github import Auth, Github, GithubRetry
+
+    # Retry only reads: a retried POST could leave two comments. A handful of serial
+    # requests needs none of PyGithub's pacing between requests.
+    return Github(base_url=api_url, auth=Auth.Token(token), per_page=100, timeout=20,
+                  lazy=True, seconds_between_requests=None, seconds_between_writes=None,
+                  retry=GithubRetry(total=2, backoff_factor=0.5, raise_on_status=False,
+                                    allowed_methods=frozenset({"GET"})))
+
+
+def _write_files(request: SummaryRequest, rendering: Rendering, actions: ActionsRuntime
+                 ) -> tuple[Path, SummaryView, str]:
+    view = rendering.view()
+    markdown = render_markdown(view, None)  # the file keeps everything
+    output = request.output or request.report.parent / "summary.md"
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(markdown, encoding="utf-8")
+    click.echo(f"Summary written to {output} ({len(markdown)} characters).", err=True)
+    if request.html is not None:
+        from ci_toolkit.summary.html import write_html_report
+
+        write_html_report(request.html, view, rendering.report, root=Path.cwd())
+        click.echo(f"HTML report written to {request.html}.", err=True)
+    if not actions.active:
+        click.echo(markdown)
+    step_summary = actions.active if request.step_summary is None else request.step_summary
+    if step_summary:
+        text = (markdown if len(markdown) <= STEP_SUMMARY_BUDGET
+                else rendering.markdown(STEP_SUMMARY_BUDGET))
+        if not actions.append_step_summary(text):
+            _warn(actions, "--step-summary is on, but GITHUB_STEP_SUMMARY is not set.")
+    return output, view, markdown
+
+
+def _comment(request: SummaryRequest, rendering: Rendering, marker: str, *,
+             context: GitHubContext, actions: ActionsRuntime, connect: Connect) -> None:
+    from ci_toolkit.summary.comment import publish_sticky_comment
+
+    number = request.pr_number or pull_request_number(context)
+    if not request.comment:
+        return
+    if number is None:
+        if actions.active:
+            click.echo("No pull request (push or other event): no PR comment, the summary is "
+                       "in the job summary.", err=True)
+        return
+    blocker = _comment_blocker(context)
+    if blocker:
+        _warn(actions, blocker)
+        return
+    outcome = publish_sticky_comment(
+        connect(context.token, context.api_url), repository=context.repository,
+        pr_number=number, body=rendering.markdown(COMMENT_BUDGET), marker=marker,
+        api_url=context.api_url, secrets=(context.token,))
+    if outcome.ok:
+        click.echo(f"PR comment {outcome.action}: {outcome.url}", err=True)
+    else:
+        _warn(actions, f"the PR comment was not posted: {outcome.reason}")
+
+
+def publish_summary(request: SummaryRequest, *, context: GitHubContext,
+                    actions: ActionsRuntime, connect: Connect = github_client) -> None:
+    """Render, write and post the summary of one report. Raises ToolkitError when a gate
+    given in ``request.gates`` fails, after everything is written."""
+    actions.add_mask(context.token or None)
+    report = load_report(request.report)
+    settings = request.gates
+    baseline = read_baseline(settings.baseline, actions=actions)
+    # Gates given here are checked now; otherwise the summary shows those `run` recorded.
+    gates = evaluate_gates(report, baseline, settings) if settings.configured else list(
+        report.gates)
+    rendering = Rendering(report, baseline, gates, request.assistant_name)
+    output, view, _ = _write_files(request, rendering, actions)
+    actions.set_outputs({"summary_path": str(output), "verdict": view.verdict,
+                         "gates": json.dumps([gate.to_dict() for gate in gates],
+                                             sort_keys=True)})
+    emit_annotations(report, actions, workspace=context.workspace)
+    _comment(request, rendering, view.marker, context=context, actions=actions, connect=connect)
+    if failed_gates(gates) and settings.configured:
+        raise ToolkitError(gate_failure_message(gates))
+
