@@ -13,7 +13,7 @@ from ci_toolkit.commands import argument_from, option_from, option_group
 from ci_toolkit.scaffold.options import ScaffoldRequest
 
 if TYPE_CHECKING:
-    from ci_toolkit.scaffold.render import Outcome, PlannedFile
+    from ci_toolkit.scaffold.files import Outcome, PlannedFile
 
 # scaffold reads nothing from the environment beyond its options.
 ENV_VARS_READ: tuple[str, ...] = ()
@@ -74,12 +74,17 @@ def scaffold(directory: Path, **options: Any) -> None:
     Prints one status per file: create, identical, conflict, skip or overwrite.
     A file that differs is never replaced without --force (or a "yes" at the terminal);
     its diff is shown instead. Running scaffold twice changes nothing.
-    Exits 0 when every file is written or already identical, 1 when conflicts remain,
+    Every option is checked and every file rendered and compared before the first write.
+    Exits 0 when every file is written or already identical, 1 when conflicts remain or a
+    file cannot be written (the error names the files written and those not written),
     2 when DIRECTORY is not a Rasa project or an option is invalid.
     """
     from ci_toolkit.scaffold.run import scaffold as write_files
 
     request = ScaffoldRequest(directory=directory, **options)
-    interactive = sys.stdin.isatty() and not request.dry_run and not request.force
+    # Ask only a person who can see the question (on stderr) and answer it (on stdin); in CI
+    # or with either redirected a differing file is a conflict, listed in the error.
+    interactive = (sys.stdin.isatty() and sys.stderr.isatty() and not request.dry_run
+                   and not request.force)
     write_files(request, notify=lambda text: click.echo(text, err=True), report=_show,
                 confirm_overwrite=_ask_to_overwrite if interactive else None)

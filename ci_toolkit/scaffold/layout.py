@@ -3,12 +3,19 @@ repository holds it, and which rasa release its workflows install."""
 
 from __future__ import annotations
 
+import posixpath
 from dataclasses import dataclass, fields
 from pathlib import Path
 
 from ci_toolkit.action_helpers import normalize_rasa_version
+from ci_toolkit.errors import UsageError
 from ci_toolkit.pipeline.project import RasaProject, load_project, pinned_rasa_version
-from ci_toolkit.scaffold.options import DEFAULT_RASA_VERSION, ScaffoldOptions, ScaffoldRequest
+from ci_toolkit.scaffold.options import (
+    DEFAULT_RASA_VERSION,
+    ScaffoldOptions,
+    ScaffoldRequest,
+    check_schedule,
+)
 
 
 @dataclass(frozen=True)
@@ -21,8 +28,8 @@ class Resolved:
 def _relative(path: Path, root: Path) -> str:
     try:
         return path.resolve().relative_to(root.resolve()).as_posix() or "."
-    except ValueError:
-        return path.as_posix()
+    except ValueError:  # outside: options.py refuses it, naming the option and the path
+        return path.resolve().as_posix()
 
 
 def repository_root(start: Path) -> Path:
@@ -60,12 +67,19 @@ def rasa_release(given: str | None, project_root: Path) -> tuple[str, str | None
             given = DEFAULT_RASA_VERSION
             note = (f"rasa {given}: no requirements*.txt in the project pins rasa "
                     "(pass --rasa-version to choose)")
-    version = normalize_rasa_version(given)
+    try:
+        version = normalize_rasa_version(given)
+    except UsageError as error:
+        if note is None:  # the user's --rasa-version: the message names it already
+            raise UsageError(f"--rasa-version: {error}") from error
+        raise UsageError(f"The rasa version requirements*.txt pins: {error} Pass "
+                         "--rasa-version to choose the release the workflows install.") from error
     return version.release, version.notice or note
 
 
 # Request fields that reach ScaffoldOptions only after the project was looked at.
-_RESOLVED = {"config", "domain", "data", "tests", "assistant_name", "rasa_version", "schedule"}
+_RESOLVED = {"config", "domain", "data", "tests", "assistant_name", "rasa_version", "schedule",
+             "values_file"}
 # The others go to ScaffoldOptions as they are.
 _PASSED_ON = sorted(({field.name for field in fields(ScaffoldOptions)}
                      & {field.name for field in fields(ScaffoldRequest)}) - _RESOLVED)
@@ -73,6 +87,7 @@ _PASSED_ON = sorted(({field.name for field in fields(ScaffoldOptions)}
 
 def resolve(request: ScaffoldRequest) -> Resolved:
     """Look at the project and turn the request into checked options (UsageError if not)."""
+    check_schedule(request.schedule)
     project = load_project(request.directory, config=request.config, domain=request.domain,
                            data=list(request.data) or None, tests=request.tests)
     repo_root = repository_root(request.directory)
@@ -86,6 +101,9 @@ def resolve(request: ScaffoldRequest) -> Resolved:
         project_dir=_relative(project.root, repo_root),
         rasa_version=release,
         schedule=None if request.no_schedule else request.schedule,
+        # "./deploy//values.yml" is deploy/values.yml: the workflows' path filters compare
+        # strings, so the path must be spelled the way GitHub reports changed files.
+        values_file=posixpath.normpath(request.values_file) if request.values_file else "",
         **layout,  # type: ignore[arg-type]
         **chosen,
     )

@@ -11,14 +11,26 @@ a quote or a `${{ }}` expression into them.
 
 from __future__ import annotations
 
+import posixpath
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from ci_toolkit import __version__
 from ci_toolkit.errors import UsageError
 from ci_toolkit.options import declared_field, setting
+from ci_toolkit.scaffold.checks import (
+    HELM_RELEASE,
+    NAMESPACE,
+    REGISTRY,
+    branch_problem,
+    chart_ref_problem,
+    cron_problem,
+    image_name_problem,
+    path_problem,
+    requirement_problem,
+)
 
 DEFAULT_RASA_VERSION = "3.6.21"
 DEPLOY_TARGETS = ("none", "rasa-x", "rasa-server")
@@ -155,68 +167,95 @@ class ScaffoldOptions:
         check_options(self)
 
 
-_PATH = re.compile(r"^[A-Za-z0-9_.][A-Za-z0-9_./-]*$")
-_REGISTRY = re.compile(r"^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:[0-9]+)?(/[a-z0-9._-]+)*$")
-_IMAGE_NAME = re.compile(r"^[a-z0-9]+([._-]+[a-z0-9]+)*(/[a-z0-9]+([._-]+[a-z0-9]+)*)*$")
-_BRANCH = re.compile(r"^[A-Za-z0-9._/-]+$")
-_CRON_FIELD = re.compile(r"^[0-9*/,A-Za-z-]+$")
 _PYTHON = re.compile(r"^3\.(8|9|10)$")
-_REQUIREMENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-\[\],=<>!~+:/@]*$")
 _ASSISTANT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.-]{0,63}$")
-_NAME = re.compile(r"^[a-z0-9]([a-z0-9-]{0,51}[a-z0-9])?$")  # helm release / k8s namespace
 
 
-def _fail(option: str, value: object, expected: str) -> None:
+def _fail(option: str, value: object, expected: str) -> NoReturn:
     raise UsageError(f"{option} {value!r} is not valid: {expected}.")
 
 
+def _check(option: str, value: object, problem: str | None) -> None:
+    if problem is not None:
+        _fail(option, value, problem)
+
+
 def check_options(options: ScaffoldOptions) -> None:
-    """Raise UsageError naming the option when a value could not go into a workflow safely."""
+    """Raise UsageError naming the option when a value could not go into a workflow safely.
+
+    Runs before anything is rendered or written, so a bad value never leaves files behind.
+    """
     _check_paths(options)
-    if not _ASSISTANT.match(options.assistant_name):
-        _fail("--assistant-name", options.assistant_name, "use letters, digits, spaces, '_', "
-              "'.' and '-' (the name goes into the workflows)")
+    _check_names(options)
     _check_image_and_chart(options)
-    if not _BRANCH.match(options.default_branch) or ".." in options.default_branch:
-        _fail("--branch", options.default_branch, "use a branch name such as main")
-    if options.schedule is not None:
-        fields = options.schedule.split()
-        if len(fields) != 5 or not all(_CRON_FIELD.match(f) for f in fields):
-            _fail("--schedule", options.schedule, "use a cron expression with five fields, "
-                  "e.g. '0 4 * * 1' (Mondays 04:00 UTC), or --no-schedule")
-    if not _PYTHON.match(options.python_version):
-        _fail("--python-version", options.python_version, "rasa 3 runs on Python 3.8 to 3.10")
-    if not _REQUIREMENT.match(options.toolkit_requirement):
-        _fail("--toolkit-requirement", options.toolkit_requirement,
-              "use one pip requirement such as ci-toolkit==0.1.0")
-    for option, value in (("--release", options.release), ("--namespace", options.namespace)):
-        if value is not None and not _NAME.match(value):
-            _fail(option, value, "use lower-case letters, digits and '-' (a Kubernetes name)")
     if not 2 <= options.folds <= 20:
         _fail("--folds", options.folds, "use 2 to 20 folds")
     if not 10 <= options.timeout_minutes <= 360:
         _fail("--timeout-minutes", options.timeout_minutes, "use 10 to 360 minutes")
 
 
+def check_schedule(schedule: str) -> None:
+    """The schedule is checked even with --no-schedule: a bad value is a mistake either way."""
+    problem = cron_problem(schedule)
+    if problem is not None:
+        _fail("--schedule", schedule, f"{problem}. For example '0 4 * * 1' runs on Mondays "
+              "at 04:00 UTC; --no-schedule writes no scheduled workflow")
+
+
 def _check_paths(options: ScaffoldOptions) -> None:
-    for path in (options.project_dir, options.config, options.domain, *options.data,
-                 options.tests or "tests", options.smoke_tests or "tests", options.values_file):
-        if not _PATH.match(path) or ".." in Path(path).parts:
-            _fail("the path", path, "scaffold writes paths into workflows, so they may only hold "
-                  "letters, digits, '_', '.', '-' and '/', and stay inside the repository")
+    _check("DIRECTORY (as a path in the repository)", options.project_dir,
+           path_problem(options.project_dir, inside="the repository"))
+    inputs = [("--config", options.config), ("--domain", options.domain),
+              *(("--data", path) for path in options.data)]
+    if options.tests is not None:
+        inputs.append(("--tests", options.tests))
+    found = [("the smoke-test file", options.smoke_tests)] if options.smoke_tests else []
+    for option, path in (*inputs, *found, ("--values-file", options.values_file)):
+        _check(option, path, path_problem(path, inside="DIRECTORY"))
+    values = options.values_file
+    if values in (".", "") or values.endswith("/"):
+        _fail("--values-file", values, "name a file, such as deploy/values.yml")
+    if posixpath.normpath(posixpath.join(options.project_dir, values)).startswith(
+            ".github/workflows/"):
+        _fail("--values-file", values, "GitHub would run it as a workflow; use a file "
+              "outside .github/workflows/, such as deploy/values.yml")
+    for option, path in inputs:
+        if values == path or values.startswith(path + "/") or path.startswith(values + "/"):
+            _fail("--values-file", values, f"it would overwrite the assistant's own files "
+                  f"({option} {path}); use a file of its own, such as deploy/values.yml")
+
+
+def _check_names(options: ScaffoldOptions) -> None:
+    if not _ASSISTANT.match(options.assistant_name):
+        _fail("--assistant-name", options.assistant_name, "use up to 64 letters, digits, "
+              "spaces, '_', '.' and '-' (the name goes into the workflows); without the "
+              "option, the name is DIRECTORY's")
+    _check("--branch", options.default_branch, branch_problem(options.default_branch))
+    if options.schedule is not None:
+        check_schedule(options.schedule)
+    if not _PYTHON.match(options.python_version):
+        _fail("--python-version", options.python_version, "rasa 3 runs on Python 3.8 to 3.10")
+    _check("--toolkit-requirement", options.toolkit_requirement,
+           requirement_problem(options.toolkit_requirement))
+    if not HELM_RELEASE.match(options.release):
+        _fail("--release", options.release, "use up to 53 lower-case letters, digits and '-', "
+              "starting and ending with a letter or digit (a helm release name)")
+    if options.namespace is not None and not NAMESPACE.match(options.namespace):
+        _fail("--namespace", options.namespace, "use up to 63 lower-case letters, digits and "
+              "'-', starting and ending with a letter or digit (a Kubernetes namespace)")
 
 
 def _check_image_and_chart(options: ScaffoldOptions) -> None:
-    if not _REGISTRY.match(options.registry):
+    if not REGISTRY.match(options.registry):
         _fail("--registry", options.registry, "use a registry host in lower case, with an "
-              "optional port and path, e.g. ghcr.io or registry.example.com:5000/team")
-    if options.image_name is not None and not _IMAGE_NAME.match(options.image_name):
-        _fail("--image-name", options.image_name, "use a lower-case image name such as "
-              "my-org/my-assistant-actions (the registry goes in --registry)")
+              "optional port and path and no scheme, e.g. ghcr.io or "
+              "registry.example.com:5000/team")
+    if options.image_name is not None:
+        _check("--image-name", options.image_name, image_name_problem(options.image_name))
     if options.deploy_target not in DEPLOY_TARGETS:
         _fail("--deploy-target", options.deploy_target, f"use one of {', '.join(DEPLOY_TARGETS)}")
     if options.chart not in CHART_PRESETS:
-        _fail("--chart", options.chart, f"use one of {', '.join(CHART_PRESETS)}")
-    if options.chart_ref is not None and not _REQUIREMENT.match(options.chart_ref):
-        _fail("--chart-ref", options.chart_ref, "use a chart reference such as "
-              "rasa-x/rasa-x, oci://registry/charts/name or ./charts/assistant")
+        _fail("--chart-preset", options.chart, f"use one of {', '.join(CHART_PRESETS)}")
+    if options.chart_ref is not None:
+        _check("--chart-ref", options.chart_ref,
+               chart_ref_problem(options.chart_ref, options.project_dir))

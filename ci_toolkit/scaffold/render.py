@@ -1,35 +1,17 @@
-"""Write workflows, the action-server Dockerfile and chart values into an assistant's repository.
-
-Rendering comes first and touches nothing: every file is rendered to bytes, then compared
-with what is on disk, and only then written (copier's order). Each file gets one status:
-
-  create     the file did not exist and was written
-  identical  the file already holds exactly this content
-  conflict   the file differs and was left as it is (the diff is shown)
-  skip       the file matched a --skip pattern and was not looked at
-  overwrite  the file differed and was replaced, because --force was given (or the user said yes)
-
-With ``dry_run`` nothing is written, but the statuses and diffs are the same.
+"""Render what `ci-toolkit scaffold` writes: workflows, the action-server Dockerfile and chart
+values, as bytes, without touching the disk (scaffold/files.py compares and writes them).
 """
 
 from __future__ import annotations
 
-import difflib
-import fnmatch
-import os
-import tempfile
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 from ci_toolkit.errors import UsageError
 from ci_toolkit.resources import shipped_path
 from ci_toolkit.scaffold.context import FILTERS, template_context
+from ci_toolkit.scaffold.files import PlannedFile
 from ci_toolkit.scaffold.options import ScaffoldOptions
-
-CREATE, IDENTICAL, CONFLICT = "create", "identical", "conflict"
-SKIP, OVERWRITE = "skip", "overwrite"
 
 # The workflow files, by template; the cross-validation one only with a schedule.
 WORKFLOW_TEMPLATES = {
@@ -39,20 +21,6 @@ WORKFLOW_TEMPLATES = {
 }
 # Shipped docker/ files copied as they are into the assistant's directory (the build context).
 DOCKER_FILES = ("Dockerfile", ".dockerignore")
-
-
-@dataclass(frozen=True)
-class PlannedFile:
-    path: Path  # relative to the repository root
-    content: bytes
-    origin: str  # the template or shipped file it comes from
-
-
-@dataclass(frozen=True)
-class Outcome:
-    path: Path
-    status: str
-    diff: str | None = None
 
 
 @lru_cache(maxsize=4)
@@ -110,84 +78,22 @@ def plan(options: ScaffoldOptions) -> list[PlannedFile]:
         origin = f"values/{options.chart}.yml.j2"
         files.append(PlannedFile(project_dir / options.values_file,
                                  _render(env, origin, context), origin))
+    _refuse_overlaps(files)
     return files
 
 
-def unified_diff(current: bytes, planned: bytes, path: Path) -> str:
-    """The change scaffold would make to ``path``, as a unified diff (``-`` is yours)."""
-    old = current.decode("utf-8", errors="replace").splitlines(keepends=True)
-    new = planned.decode("utf-8", errors="replace").splitlines(keepends=True)
-    lines = difflib.unified_diff(old, new, fromfile=f"{path} (yours)",
-                                 tofile=f"{path} (scaffold)")
-    return "".join(line if line.endswith("\n") else line + "\n" for line in lines)
+def _refuse_overlaps(files: list[PlannedFile]) -> None:
+    """Two planned files at one path, or one inside the other, can only come from a chosen
+    path (the values file): refuse before anything is written."""
+    for index, first in enumerate(files):
+        for second in files[index + 1:]:
+            if first.path == second.path or first.path in second.path.parents \
+                    or second.path in first.path.parents:
+                places = (f"{first.path.as_posix()} twice" if first.path == second.path
+                          else f"both {first.path.as_posix()} and {second.path.as_posix()}")
+                raise UsageError(
+                    f"scaffold would write {places} (from {first.origin} and "
+                    f"{second.origin}): one is in the other's place. Choose another "
+                    "--values-file, such as deploy/values.yml.")
 
 
-def _write_atomically(target: Path, content: bytes) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(content)
-        if target.exists():
-            os.chmod(temporary, target.stat().st_mode & 0o7777)
-        else:
-            os.chmod(temporary, 0o644)
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-
-
-def matches(path: Path, patterns: Sequence[str]) -> bool:
-    posix = path.as_posix()
-    return any(fnmatch.fnmatch(posix, pattern) or fnmatch.fnmatch(path.name, pattern)
-               for pattern in patterns)
-
-
-def apply(
-    files: Sequence[PlannedFile],
-    root: Path,
-    *,
-    dry_run: bool = False,
-    force: bool = False,
-    skip: Sequence[str] = (),
-    confirm_overwrite: Callable[[PlannedFile, str], bool] | None = None,
-    report: Callable[[Outcome], None] = lambda outcome: None,
-) -> list[Outcome]:
-    """Write the planned files under ``root``; never replace a differing file unasked.
-
-    ``confirm_overwrite(file, diff)`` is asked about each differing file when given (only
-    when a person sits at a terminal); otherwise a differing file is a conflict unless
-    ``force`` is set.
-    """
-    outcomes = []
-    for planned in files:
-        target = root / planned.path
-        if matches(planned.path, skip):
-            outcome = Outcome(planned.path, SKIP)
-        elif target.is_dir():
-            raise UsageError(
-                f"{target} is a directory, but scaffold writes a file there. Move it away "
-                f"or pass --skip '{planned.path.as_posix()}'."
-            )
-        elif not target.exists():
-            if not dry_run:
-                _write_atomically(target, planned.content)
-            outcome = Outcome(planned.path, CREATE)
-        else:
-            current = target.read_bytes()
-            if current == planned.content:
-                outcome = Outcome(planned.path, IDENTICAL)
-            else:
-                diff = unified_diff(current, planned.content, planned.path)
-                replace = force or (not dry_run and confirm_overwrite is not None
-                                    and confirm_overwrite(planned, diff))
-                if replace:
-                    if not dry_run:
-                        _write_atomically(target, planned.content)
-                    outcome = Outcome(planned.path, OVERWRITE, diff if dry_run else None)
-                else:
-                    outcome = Outcome(planned.path, CONFLICT, diff)
-        report(outcome)
-        outcomes.append(outcome)
-    return outcomes

@@ -10,28 +10,38 @@ from collections.abc import Callable
 
 from ci_toolkit.errors import ToolkitError
 from ci_toolkit.scaffold.deploy_values import deploy_settings
-from ci_toolkit.scaffold.layout import resolve
-from ci_toolkit.scaffold.options import ScaffoldOptions, ScaffoldRequest
-from ci_toolkit.scaffold.render import (
+from ci_toolkit.scaffold.files import (
     CONFLICT,
     CREATE,
     OVERWRITE,
+    Confirm,
     Outcome,
     PlannedFile,
     apply,
-    plan,
+    matches,
 )
+from ci_toolkit.scaffold.layout import resolve
+from ci_toolkit.scaffold.options import ScaffoldOptions, ScaffoldRequest
+from ci_toolkit.scaffold.render import plan
 
 
 def scaffold(request: ScaffoldRequest, *, notify: Callable[[str], None],
              report: Callable[[Outcome], None],
-             confirm_overwrite: Callable[[PlannedFile, str], bool] | None = None
-             ) -> list[Outcome]:
-    """Write the files (or, with dry_run, only report them); ToolkitError on conflicts."""
+             confirm_overwrite: Confirm | None = None) -> list[Outcome]:
+    """Write the files (or, with dry_run, only report them); ToolkitError on conflicts.
+
+    Every option is checked and every file rendered before the first write.
+    """
     resolved = resolve(request)
     if resolved.note:
         notify(f"Using {resolved.note}.")
-    outcomes = apply(plan(resolved.options), resolved.repo_root, dry_run=request.dry_run,
+    files = plan(resolved.options)
+    for pattern in unmatched_skips(files, request.skip):
+        # Not an error (the same --skip may serve several assistants), but a typo here
+        # would let --force replace the very file the user meant to keep.
+        notify(f"--skip {pattern!r} matches none of the files scaffold writes: "
+               f"{', '.join(planned.path.as_posix() for planned in files)}.")
+    outcomes = apply(files, resolved.repo_root, dry_run=request.dry_run,
                      force=request.force, skip=request.skip,
                      confirm_overwrite=confirm_overwrite, report=report)
     if request.dry_run:
@@ -47,6 +57,11 @@ def scaffold(request: ScaffoldRequest, *, notify: Callable[[str], None],
             "overwrite them, or with --skip PATTERN to keep yours and stop seeing them."
         )
     return outcomes
+
+
+def unmatched_skips(files: list[PlannedFile], patterns: tuple[str, ...]) -> list[str]:
+    return [pattern for pattern in patterns
+            if not any(matches(planned.path, (pattern,)) for planned in files)]
 
 
 def next_steps(options: ScaffoldOptions) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+import re
 from pathlib import Path
 
 import click
@@ -63,14 +64,19 @@ def test_an_option_not_given_means_the_same_in_the_checked_options() -> None:
 
 @pytest.mark.parametrize(("change", "complaint"), [
     ({"deploy_target": "kubernetes"}, "--deploy-target 'kubernetes' is not valid: use one of"),
-    ({"chart": "bitnami"}, "--chart 'bitnami' is not valid: use one of"),
-    ({"data": ("data", "../outside")}, "stay inside the repository"),
-    ({"smoke_tests": "tests/smoke yml"}, "the path 'tests/smoke yml' is not valid"),
+    ({"chart": "bitnami"}, "--chart-preset 'bitnami' is not valid: use one of"),
+    ({"data": ("data", "../outside")}, "--data '../outside' is not valid: the path leaves "
+                                       "DIRECTORY"),
+    ({"smoke_tests": "tests/smoke yml"}, "the smoke-test file 'tests/smoke yml' is not valid"),
+    ({"tests": "/abs/tests"}, "--tests '/abs/tests' is not valid: the path is outside DIRECTORY"),
+    ({"project_dir": "bots/my bot"}, "DIRECTORY (as a path in the repository) 'bots/my bot'"),
+    ({"values_file": "deploy/" + "v" * 256}, "longer than 255 characters"),
     ({"namespace": "Bots"}, "--namespace 'Bots' is not valid"),
+    ({"schedule": "0 4 * * 8"}, "the day of the week field '8'"),
 ])
 def test_checked_options_refuse_what_the_command_line_cannot_catch(
         change: dict[str, object], complaint: str) -> None:
-    with pytest.raises(UsageError, match=complaint.replace("(", r"\(").replace(".", r"\.")):
+    with pytest.raises(UsageError, match=re.escape(complaint)):
         ScaffoldOptions(**{**LAYOUT, **change})  # type: ignore[arg-type]
 
 

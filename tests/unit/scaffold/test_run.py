@@ -9,9 +9,9 @@ import pytest
 from ci_toolkit.errors import ToolkitError
 from ci_toolkit.scaffold.context import template_context
 from ci_toolkit.scaffold.deploy_values import deploy_settings
+from ci_toolkit.scaffold.files import CREATE, IDENTICAL, Outcome
 from ci_toolkit.scaffold.layout import resolve
 from ci_toolkit.scaffold.options import ScaffoldRequest
-from ci_toolkit.scaffold.render import CREATE, IDENTICAL, Outcome
 from ci_toolkit.scaffold.run import next_steps, scaffold
 
 
@@ -60,3 +60,15 @@ def test_the_settings_named_after_a_write_are_those_the_workflow_uses(
     options = resolve(ScaffoldRequest(directory=bot, deploy_target=target, chart=chart,
                                       registry=image_registry)).options
     assert deploy_settings(options) == template_context(options)["deploy_settings"]
+
+
+def test_a_skip_pattern_that_matches_no_file_is_named(bot: Path) -> None:
+    """A typo in --skip would let --force replace the file it was meant to keep."""
+    (bot / "Dockerfile").write_text("FROM mine\n", encoding="utf-8")
+    messages, shown = _run(ScaffoldRequest(directory=bot, skip=("Dockerfil", "Dockerfile"),
+                                           force=True, dry_run=True))
+    assert any(message.startswith("--skip 'Dockerfil' matches none of the files scaffold "
+                                  "writes: .github/workflows/assistant-ci.yml, ")
+               for message in messages)
+    assert not any("--skip 'Dockerfile'" in message for message in messages)
+    assert {outcome.path.name: outcome.status for outcome in shown}["Dockerfile"] == "skip"
