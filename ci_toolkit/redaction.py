@@ -18,8 +18,10 @@ from urllib.parse import quote, quote_plus
 REDACTED = "***"
 
 # Query parameters and headers that carry credentials in the Rasa APIs (and common others).
+# Lower-case names as query strings and form bodies spell them, so that prose such as
+# "is not KEY=VALUE" stays readable.
 _SECRET_QUERY = re.compile(
-    r"(?i)\b((?:api_)?token|access_token|password|secret|key)=([^&\s'\"#)]+)"
+    r"(?<![\w-])((?:api_)?token|access_token|password|secret|key)=([^&\s'\"#)]+)"
 )
 _BEARER = re.compile(r"(?i)\b(bearer)\s+[A-Za-z0-9._~+/=-]+")
 

@@ -104,6 +104,7 @@ def smoke_test(**options: Any) -> None:
     if request.smoke_tests is None:
         raise UsageError("Give the conversations to test with --smoke-tests FILE "
                          "(see examples/coffeebot/tests/smoke.yml).")
+    request.check()
     with requests.Session() as session:
         plan = smoke_plan(session, request, request.smoke_url, secrets.rasa_token, _log)
         assert plan is not None, "smoke_tests is set"
@@ -141,10 +142,14 @@ def deploy(**options: Any) -> None:
     request = DeployRequest.from_options(options)
     actions = ActionsRuntime()
     secrets = DeploySecrets.from_environ(os.environ, actions.add_mask)
+    # Everything that can be checked here is, before anything is uploaded or upgraded.
+    request.check()
     with requests.Session() as session:
         model = model_target(session, request.target, secrets, _log)
         helm = helm_step(request.helm)
-        smoke = smoke_plan(session, request.smoke, request.smoke_url(), secrets.rasa_token, _log)
+        smoke_url, smoke_option = request.smoke_source()
+        smoke = smoke_plan(session, request.smoke, smoke_url, secrets.rasa_token, _log,
+                           url_option=smoke_option)
         if model is None and helm is None and smoke is None:
             raise UsageError("Nothing to deploy: set --model-target with --model, --helm-release, "
                              "or --smoke-tests.")

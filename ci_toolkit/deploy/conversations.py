@@ -1,67 +1,35 @@
 """Smoke test a deployed assistant: short conversations through the REST channel.
 
-The conversations file (YAML)::
-
-    conversations:
-      - name: greeting                       # shown in the report
-        steps:
-          - user: hello                       # sent to /webhooks/rest/webhook
-            bot: "Coffeebot"                  # a substring of the bot's reply (or a list)
-            intent: greet                     # checked with POST /model/parse
-          - user: are you a bot?
-            bot_regex: "(?i)\\bbot\\b"        # a regular expression (re.search)
-
-Every conversation talks as a fresh sender, so conversations do not leak state into each
-other. The REST channel needs ``rest:`` in the server's credentials.yml and no token. Intent
-checks use ``POST /model/parse``, which needs ``--enable-api`` and, when the server has an
+The conversations come from a YAML file (``deploy/smoke_file.py``). Every conversation talks
+as a fresh sender, so conversations do not leak state into each other. The REST channel
+needs ``rest:`` in the server's credentials.yml and no token. Intent checks use
+``POST /model/parse``, which needs ``--enable-api`` and, when the server has an
 ``--auth-token``, that token (CI_TOOLKIT_RASA_TOKEN); parsing does not touch the tracker.
 
 While a rollout settles, some requests may reach an old pod or a pod that is still
-loading, so a failed round is repeated until it passes or the timeout is spent. The report
-shows the last round.
+loading, so a failed round is repeated until it passes or the timeout is spent. The timeout
+bounds the whole smoke test, HTTP retries included. The report shows the last complete round.
 """
 
 from __future__ import annotations
 
+import math
 import re
 import time
 import uuid
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from pathlib import Path
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from ci_toolkit.deploy.http import HttpCaller, Log, RetryPolicy, join_url
-from ci_toolkit.errors import ToolkitError, UsageError
-from ci_toolkit.retry import Clock, Sleep, poll
+from ci_toolkit.deploy.smoke_file import Conversation, Step
+from ci_toolkit.errors import ToolkitError
+from ci_toolkit.retry import Clock, Sleep
 
 if TYPE_CHECKING:
     import requests
 
 WEBHOOK_PATH = "webhooks/rest/webhook"
-
-
-@dataclass(frozen=True)
-class Step:
-    user: str
-    bot: tuple[str, ...] = ()
-    bot_regex: str | None = None
-    intent: str | None = None
-
-    def expectations(self) -> list[str]:
-        expected = [f'bot text containing "{text}"' for text in self.bot]
-        if self.bot_regex:
-            expected.append(f"bot text matching /{self.bot_regex}/")
-        if self.intent:
-            expected.append(f'intent "{self.intent}"')
-        return expected
-
-
-@dataclass(frozen=True)
-class Conversation:
-    name: str
-    steps: tuple[Step, ...]
-    line: int | None = None
 
 
 @dataclass
@@ -77,6 +45,7 @@ class ConversationResult:
     conversation: Conversation
     steps: list[StepResult] = field(default_factory=list)
     error: str | None = None
+    out_of_time: bool = False  # cut short by the smoke test's deadline
 
     @property
     def passed(self) -> bool:
@@ -90,6 +59,8 @@ class SmokeReport:
     attempts: int
     elapsed_s: float
     conversations: list[ConversationResult]
+    # The round that the deadline cut short, when an earlier, complete round is shown.
+    cut_short_round: int | None = None
 
     @property
     def passed(self) -> bool:
@@ -109,7 +80,10 @@ class SmokeReport:
 
     def format_text(self) -> str:
         lines = [self.headline()]
-        if not self.passed and self.attempts > 1:
+        if self.cut_short_round is not None:
+            lines.append(f"Round {self.cut_short_round} ran out of time; the last complete "
+                         "round is shown.")
+        elif not self.passed and self.attempts > 1:
             lines.append("The last round is shown.")
         for result in self.conversations:
             line = result.conversation.line
@@ -134,79 +108,6 @@ class SmokeReport:
 
     def format_markdown(self) -> str:
         return f"### Smoke test\n\n```text\n{self.format_text()}\n```"
-
-
-# -- the conversations file --------------------------------------------------------------
-
-
-def load_conversations(path: Path) -> list[Conversation]:
-    """Read and check a conversations file; a mistake is a UsageError that points at it."""
-    import yaml
-
-    if not path.is_file():
-        raise UsageError(f"The smoke test conversations file '{path}' does not exist. Write one "
-                         "(see examples/coffeebot/tests/smoke.yml) or fix the path.")
-    try:
-        root = yaml.compose(path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        raise UsageError(f"{path} is not valid YAML: {error}", file=str(path),
-                         line=mark.line + 1 if mark else None) from None
-
-    def bad(message: str, node: Any) -> UsageError:
-        line = node.start_mark.line + 1 if node is not None else None
-        return UsageError(f"{path}: {message}. See examples/coffeebot/tests/smoke.yml for the "
-                          "format.", file=str(path), line=line)
-
-    if not isinstance(root, yaml.MappingNode):
-        raise bad("the file must be a mapping with a 'conversations' list", root)
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    items_node = _child(root, "conversations")
-    items = data.get("conversations")
-    if not isinstance(items, list) or not items or items_node is None:
-        raise bad("'conversations' must be a non-empty list", items_node or root)
-    conversations = []
-    for index, (item, node) in enumerate(zip(items, items_node.value), start=1):
-        steps_ok = isinstance(item, Mapping) and isinstance(item.get("steps"), list)
-        if not steps_ok or not item["steps"]:
-            raise bad(f"conversation {index} needs a non-empty 'steps' list", node)
-        steps = []
-        for number, (raw, step_node) in enumerate(zip(item["steps"], _child(node, "steps").value),
-                                                  start=1):
-            steps.append(_parse_step(raw, lambda message, n=step_node: bad(message, n),
-                                     f"conversation {index}, step {number}"))
-        name = str(item.get("name") or f"conversation {index}")
-        conversations.append(Conversation(name, tuple(steps), node.start_mark.line + 1))
-    return conversations
-
-
-def _child(node: Any, key: str) -> Any:
-    for key_node, value_node in getattr(node, "value", []):
-        if getattr(key_node, "value", None) == key:
-            return value_node
-    return None
-
-
-def _parse_step(raw: Any, bad: Callable[[str], UsageError], where: str) -> Step:
-    if not isinstance(raw, Mapping) or not isinstance(raw.get("user"), str) or not raw["user"]:
-        raise bad(f"{where} needs 'user:' with the message to send")
-    unknown = set(raw) - {"user", "bot", "bot_regex", "intent"}
-    if unknown:
-        raise bad(f"{where} has unknown key(s) {sorted(unknown)}; use user, bot, bot_regex, intent")
-    bot = raw.get("bot", [])
-    bot_list = [bot] if isinstance(bot, str) else bot
-    if not isinstance(bot_list, list) or not all(isinstance(text, str) for text in bot_list):
-        raise bad(f"{where}: 'bot' must be a text or a list of texts")
-    regex = raw.get("bot_regex")
-    if regex is not None:
-        try:
-            re.compile(str(regex))
-        except re.error as error:
-            raise bad(f"{where}: 'bot_regex' is not a valid regular expression ({error})") from None
-    intent = raw.get("intent")
-    return Step(user=raw["user"], bot=tuple(bot_list),
-                bot_regex=str(regex) if regex is not None else None,
-                intent=str(intent) if intent is not None else None)
 
 
 # -- talking to the assistant -------------------------------------------------------------
@@ -245,19 +146,27 @@ class SmokeTester:
         token: str | None = None,
         request_timeout_s: float = 30.0,
         log: Log = lambda _line: None,
+        url_option: str = "--smoke-url",
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self._token = token
-        # One attempt per request: the rounds of run_smoke_test are the retries.
+        self.request_timeout_s = request_timeout_s
         self.http = HttpCaller(session, service="Smoke test", secrets=(token,), log=log,
-                               time_option="--smoke-timeout",
+                               time_option="--smoke-timeout", url_option=url_option,
+                               server="the Rasa server",
                                retry=RetryPolicy(total_s=request_timeout_s,
                                                  read_timeout_s=request_timeout_s))
 
-    def _post(self, path: str, body: dict[str, Any], what: str,
-              params: dict[str, str] | None = None) -> Any:
+    def _post(self, path: str, body: dict[str, Any], what: str, *, deadline: float,
+              shape: type, described: str, params: dict[str, str] | None = None) -> Any:
+        left = deadline - self.http.clock()
+        if left <= 0:
+            raise _OutOfTime()
+        # Each request gets what is left of the smoke test's time, at most request_timeout_s.
+        budget = min(self.request_timeout_s, left)
+        policy = replace(self.http.retry, total_s=budget, read_timeout_s=budget)
         response = self.http.request("POST", join_url(self.base_url, path), what=what,
-                                     json=body, params=params)
+                                     json=body, params=params, retry=policy)
         if response.status_code == 404 and path == WEBHOOK_PATH:
             raise ToolkitError(f"{self.base_url}/{WEBHOOK_PATH} does not exist (404): the REST "
                                "channel is off. Add `rest:` to the assistant's credentials.yml.")
@@ -265,39 +174,49 @@ class SmokeTester:
             raise ToolkitError(f"The server refused {what} ({response.status_code}). Set the "
                                "secret CI_TOOLKIT_RASA_TOKEN to the server's --auth-token.")
         if response.status_code != 200:
-            raise ToolkitError(f"{what} answered {response.status_code}: "
-                               f"{self.http.detail(response)}")
-        try:
-            return response.json()
-        except ValueError:
-            raise ToolkitError(f"{what} did not answer with JSON.") from None
+            raise self.http.unexpected(response, what=what, expected="200")
+        return self.http.json(response, what=what, shape=shape, described=described)
 
-    def talk(self, conversation: Conversation) -> ConversationResult:
+    def talk(self, conversation: Conversation, deadline: float = math.inf
+             ) -> ConversationResult:
+        """One conversation; ``deadline`` (on ``self.http.clock``) ends it early."""
         result = ConversationResult(conversation)
         sender = f"ci-toolkit-smoke-{uuid.uuid4().hex[:12]}"
         try:
             for step in conversation.steps:
-                answer = self._post(WEBHOOK_PATH, {"sender": sender, "message": step.user},
-                                    "the REST channel")
-                texts = [str(message["text"]) for message in answer or []
-                         if isinstance(message, Mapping) and message.get("text")]
-                step_result = StepResult(step, bot_texts=texts)
-                joined = "\n".join(texts)
-                for expected in step.bot:
-                    if expected not in joined:
-                        step_result.problems.append(f'expected bot text containing "{expected}"')
-                if step.bot_regex and not re.search(step.bot_regex, joined):
-                    step_result.problems.append(f"expected bot text matching /{step.bot_regex}/")
-                if step.intent:
-                    parsed = self._post("model/parse", {"text": step.user}, "POST /model/parse",
-                                        params={"token": self._token} if self._token else None)
-                    step_result.intent, names = _parsed_intents(parsed)
-                    if step.intent not in names:
-                        step_result.problems.append(f'expected intent "{step.intent}"')
-                result.steps.append(step_result)
+                result.steps.append(self._step(step, sender, deadline))
+        except _OutOfTime:
+            result.error, result.out_of_time = "not finished: the smoke test ran out of time", True
         except ToolkitError as error:
             result.error = self.http.redact(error.message)
+            result.out_of_time = self.http.clock() >= deadline
         return result
+
+    def _step(self, step: Step, sender: str, deadline: float) -> StepResult:
+        answer = self._post(WEBHOOK_PATH, {"sender": sender, "message": step.user},
+                            "the REST channel", deadline=deadline, shape=list,
+                            described="a list of bot messages")
+        texts = [str(message["text"]) for message in answer
+                 if isinstance(message, Mapping) and message.get("text")]
+        result = StepResult(step, bot_texts=texts)
+        joined = "\n".join(texts)
+        for expected in step.bot:
+            if expected not in joined:
+                result.problems.append(f'expected bot text containing "{expected}"')
+        if step.bot_regex and not re.search(step.bot_regex, joined):
+            result.problems.append(f"expected bot text matching /{step.bot_regex}/")
+        if step.intent:
+            parsed = self._post("model/parse", {"text": step.user}, "POST /model/parse",
+                                deadline=deadline, shape=Mapping, described="a parse result",
+                                params={"token": self._token} if self._token else None)
+            result.intent, names = _parsed_intents(parsed)
+            if step.intent not in names:
+                result.problems.append(f'expected intent "{step.intent}"')
+        return result
+
+
+class _OutOfTime(Exception):
+    """The smoke test's deadline passed before a request could start."""
 
 
 def run_smoke_test(
@@ -311,20 +230,31 @@ def run_smoke_test(
     sleep: Sleep = time.sleep,
     clock: Clock = time.monotonic,
 ) -> SmokeReport:
-    """Run every conversation; repeat failed rounds until they pass or ``timeout_s`` is spent."""
+    """Run every conversation; repeat failed rounds until they pass or ``timeout_s`` is spent.
+
+    ``timeout_s`` bounds the whole smoke test, every round and HTTP retry included: each
+    request gets only what is left of it, and a round starts only if the pause before it
+    leaves time. ``clock`` must be the tester's clock (both default to time.monotonic). A
+    round that the deadline cut short is reported only if no earlier round finished."""
     started = clock()
-    rounds: list[SmokeReport] = []
-
-    def round_passed() -> SmokeReport | None:
-        results = [tester.talk(conversation) for conversation in conversations]
-        rounds.append(SmokeReport(tester.base_url, source, len(rounds) + 1, clock() - started,
-                                  results))
-        return rounds[-1] if rounds[-1].passed else None
-
-    def wait(delay_s: float) -> None:
-        log(f"Smoke test round {len(rounds)}: {rounds[-1].failed_count} conversation(s) failed; "
-            f"trying again in {delay_s:.0f} s (until {timeout_s:.0f} s have passed).")
-        sleep(delay_s)
-
-    poll(round_passed, timeout_s=timeout_s, interval_s=interval_s, sleep=wait, clock=clock)
-    return rounds[-1]
+    deadline = started + timeout_s
+    complete: SmokeReport | None = None
+    number = 0
+    while True:
+        number += 1
+        results = [tester.talk(conversation, deadline) for conversation in conversations]
+        report = SmokeReport(tester.base_url, source, number, clock() - started, results)
+        if report.passed:
+            return report
+        cut_short = any(result.out_of_time for result in results)
+        if not cut_short:
+            complete = report
+        if deadline - clock() <= interval_s:
+            break
+        log(f"Smoke test round {number}: {report.failed_count} conversation(s) failed; "
+            f"trying again in {interval_s:.0f} s (until {timeout_s:.0f} s have passed).")
+        sleep(interval_s)
+    if complete is None or complete is report:
+        return report
+    return replace(complete, attempts=number, elapsed_s=report.elapsed_s,
+                   cut_short_round=number)

@@ -10,6 +10,11 @@ model becomes active, because a model may call actions that only the new server 
 3. model target ``activate``: tag the model in Rasa X (Rasa pulls it), or ``PUT /model``.
 4. smoke test through the REST channel.
 5. on a failure in 3 or 4: undo in reverse order (model first, then helm) and fail.
+
+Every way out after the upgrade says what this run changed and could not undo: a step's
+``rollback()`` returns what it did, None when it changed nothing, or raises a ToolkitError
+that says what stays changed. A call that got no answer may still have done its work, so it
+counts as a change.
 """
 
 from __future__ import annotations
@@ -19,8 +24,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from ci_toolkit.deploy.conversations import Conversation, SmokeReport, SmokeTester, run_smoke_test
-from ci_toolkit.deploy.helm import HelmCli, UpgradeSpec
+from ci_toolkit.deploy.conversations import SmokeReport, SmokeTester, run_smoke_test
+from ci_toolkit.deploy.helm import HelmCli, RevisionUnknown, UpgradeSpec
+from ci_toolkit.deploy.http import NoAnswer
 from ci_toolkit.deploy.rasa_server import (
     ModelSource,
     RasaServerClient,
@@ -28,6 +34,7 @@ from ci_toolkit.deploy.rasa_server import (
     rollback_source,
 )
 from ci_toolkit.deploy.rasax import RasaXClient
+from ci_toolkit.deploy.smoke_file import Conversation
 from ci_toolkit.errors import ToolkitError
 
 Log = Callable[[str], None]
@@ -62,13 +69,20 @@ class RasaXTarget:
 
     def activate(self) -> None:
         self.previous_model = self.client.model_tagged(self.tag)
-        self.client.tag_model(self.model_name, self.tag)
+        try:
+            self.client.tag_model(self.model_name, self.tag)
+        except NoAnswer:
+            self.changed = True  # the tag may have moved although no answer came
+            raise
         self.changed = True
         self.client.check_healthy()
 
     def rollback(self) -> str | None:
-        if not self.previous_model or self.previous_model == self.model_name:
+        if not self.changed or self.previous_model == self.model_name:
             return None
+        if not self.previous_model:
+            raise ToolkitError(f"the Rasa X tag '{self.tag}' stays on model '{self.model_name}': "
+                               "no model carried it before this run")
         self.client.tag_model(self.previous_model, self.tag)
         return f"re-tagged model '{self.previous_model}' as '{self.tag}' in Rasa X"
 
@@ -91,20 +105,34 @@ class RasaServerTarget:
 
     def activate(self) -> None:
         assert self.before is not None, "prepare() runs first"
-        self.client.replace_model(self.source)
+        try:
+            self.client.replace_model(self.source)
+        except NoAnswer:
+            self.changed = True  # the server may load the model although no answer came
+            raise
         self.changed = True
         self.after = self.client.wait_for_model(self.source, self.before)
         self.client.http.log(f"Rasa server now runs model {self.after.model_file}.")
 
     def rollback(self) -> str | None:
-        if self.before is None:
+        if not self.changed or self.before is None:
             return None
         previous = rollback_source(self.before, self.source)
         if previous is None:
-            return None
+            raise ToolkitError(f"the Rasa server keeps the new model: {self._why_not_back()}")
         self.client.replace_model(previous)
         self.client.wait_for_model(previous, self.after or self.before)
         return f"loaded the previous model {previous.model_file} on the Rasa server"
+
+    def _why_not_back(self) -> str:
+        assert self.before is not None
+        if not self.before.model_file:
+            return "it ran no model before this run"
+        if not self.source.model_file:
+            return (f"it ran {self.before.model_file} before, and with --model-server-url the "
+                    "place of that file is unknown")
+        return (f"the model before had the same file name ({self.before.model_file}), so it "
+                "cannot be loaded again")
 
     def outputs(self) -> dict[str, str]:
         return {"model_name": (self.after.model_file if self.after else "") or "",
@@ -119,18 +147,34 @@ class HelmStep:
     spec: UpgradeSpec
     previous_revision: int | None = None
     revision: int | None = None
+    upgraded: bool = False  # the release changed (even when its new revision is unknown)
+
+    @property
+    def changed(self) -> bool:
+        return self.upgraded
 
     def upgrade(self) -> None:
         self.previous_revision = self.cli.deployed_revision(self.spec.target)
-        self.revision = self.cli.upgrade(self.spec)
+        try:
+            self.revision = self.cli.upgrade(self.spec)
+        except RevisionUnknown as error:
+            self.upgraded = True
+            raise ToolkitError(f"`helm upgrade --install {self.spec.target.release}` ran, but "
+                               f"its new revision is unknown: {error.message}") from None
+        self.upgraded = True
 
     def rollback(self) -> str | None:
-        if self.revision is None or self.previous_revision is None:
+        release = self.spec.target.release
+        if not self.upgraded:
             return None
+        if self.previous_revision is None:
+            raise ToolkitError(f"helm release '{release}' stays installed: this run installed "
+                               "it, so there is no earlier revision (`helm uninstall "
+                               f"{release}` removes it)")
         created = self.cli.rollback(self.spec.target, self.previous_revision,
                                     wait=self.spec.wait, timeout=self.spec.timeout)
-        return (f"rolled helm release '{self.spec.target.release}' back to revision "
-                f"{self.previous_revision} (now revision {created})")
+        now = f"now revision {created}" if created is not None else "its new revision is unknown"
+        return f"rolled helm release '{release}' back to revision {self.previous_revision} ({now})"
 
     def outputs(self) -> dict[str, str]:
         return helm_outputs(self.revision, self.previous_revision)
@@ -175,48 +219,74 @@ def run_deploy(
     outcome: DeployOutcome | None = None,
 ) -> DeployOutcome:
     """Deploy; on a smoke failure roll back and return the outcome (the caller fails the
-    step). Failures before the smoke test roll back what was done and raise; ``outcome``
-    (when the caller passes one) holds the outputs known so far either way."""
+    step). A failure before the smoke test rolls back what this run changed and raises, with
+    what was and was not undone; ``outcome`` (when the caller passes one) holds the outputs
+    known so far either way."""
     outcome = outcome if outcome is not None else DeployOutcome()
+    # Undo order: the model first, then the release it may need.
+    steps: list[_Undoable] = [step for step in (model, helm) if step is not None]
     try:
-        if model is not None:
-            model.prepare()
-        if helm is not None:
-            helm.upgrade()
-            log(f"Helm release '{helm.spec.target.release}' is at revision {helm.revision} "
-                f"(was {helm.previous_revision or 'not installed'}).")
+        _change(model, helm, smoke, outcome, log)
+    except ToolkitError as error:
+        undone = _undo_after_failure(steps, outcome, rollback, log)
+        raise type(error)(f"{error.message} {undone}".strip(), file=error.file,
+                          line=error.line) from None
+    except BaseException:
+        # An interrupt (or a bug): no time to roll back, but say what stays changed.
+        changed = [step.what for step in steps if step.changed]
+        if changed:
+            log(f"Stopped before the deploy finished. Not rolled back: {', '.join(changed)} "
+                "changed by this run.")
+        raise
     finally:
         _fill_outputs(outcome, model, helm)
-    try:
-        if model is not None:
-            model.activate()
-    except ToolkitError as error:
-        # The model switch may have happened before the failure (e.g. tagged, then Rasa X
-        # reported itself unhealthy): undo it too, then the release.
-        steps: list[_Undoable] = [step for step in (model, helm) if step is not None]
-        if model is not None and not model.changed:
-            steps.remove(model)
-        undone = _roll_back(steps, outcome, log) if rollback and steps else ""
+    if outcome.smoke is not None and not outcome.smoke.passed and rollback:
+        _roll_back(steps, outcome, log)
         _fill_outputs(outcome, model, helm)
-        raise ToolkitError(f"{error.message} {undone}".strip()) from None
+    return outcome
+
+
+def _change(model: ModelTarget | None, helm: HelmStep | None, smoke: SmokePlan | None,
+            outcome: DeployOutcome, log: Log) -> None:
+    """The deployment's steps in order; the smoke test's report goes into ``outcome``."""
+    if model is not None:
+        model.prepare()
+    if helm is not None:
+        helm.upgrade()
+        log(f"Helm release '{helm.spec.target.release}' is at revision {helm.revision} "
+            f"(was {helm.previous_revision or 'not installed'}).")
+    if model is not None:
+        model.activate()
     if smoke is not None:
         outcome.smoke = run_smoke_test(smoke.tester, smoke.conversations, source=smoke.source,
                                        timeout_s=smoke.timeout_s, interval_s=smoke.interval_s,
                                        log=log)
-        if not outcome.smoke.passed and rollback:
-            _roll_back([step for step in (model, helm) if step is not None], outcome, log)
-    _fill_outputs(outcome, model, helm)
-    return outcome
 
 
 class _Undoable(Protocol):
     what: str
 
+    @property
+    def changed(self) -> bool: ...
+
     def rollback(self) -> str | None: ...
 
 
+def _undo_after_failure(steps: list[_Undoable], outcome: DeployOutcome, rollback: bool,
+                        log: Log) -> str:
+    """Roll back the steps that changed something (the model switch may have happened
+    before the failure, e.g. tagged, then Rasa X reported itself unhealthy)."""
+    changed = [step for step in steps if step.changed]
+    if not changed:
+        return ""
+    if not rollback:
+        return (f"{rollback_summary(outcome, enabled=False)} Changed by this run: "
+                f"{', '.join(step.what for step in changed)}.")
+    return _roll_back(changed, outcome, log)
+
+
 def _roll_back(steps: list[_Undoable], outcome: DeployOutcome, log: Log) -> str:
-    """Undo each step; a step that cannot be undone is reported, not hidden."""
+    """Undo each step; what cannot be undone is reported, not hidden."""
     for step in steps:
         try:
             done = step.rollback()
@@ -227,10 +297,6 @@ def _roll_back(steps: list[_Undoable], outcome: DeployOutcome, log: Log) -> str:
         if done:
             outcome.rollback_actions.append(done)
             log(f"Rolled back: {done}.")
-        else:
-            outcome.rollback_problems.append(
-                f"{step.what}: nothing to go back to (first deployment, or the previous "
-                "version is unknown)")
     return rollback_summary(outcome)
 
 
@@ -246,8 +312,8 @@ def rollback_summary(outcome: DeployOutcome, *, enabled: bool = True) -> str:
     if not enabled:
         return "Nothing was rolled back (--no-rollback)."
     parts = []
-    if outcome.rollback_actions:
-        parts.append("Rolled back: " + "; ".join(outcome.rollback_actions) + ".")
-    if outcome.rollback_problems:
-        parts.append("Not rolled back: " + "; ".join(outcome.rollback_problems) + ".")
-    return " ".join(parts) or "Nothing was deployed by this run, so nothing was rolled back."
+    for title, items in (("Rolled back", outcome.rollback_actions),
+                         ("Not rolled back", outcome.rollback_problems)):
+        if items:
+            parts.append(f"{title}: " + "; ".join(item.rstrip(".") for item in items) + ".")
+    return " ".join(parts) or "Nothing was changed by this run, so nothing was rolled back."

@@ -41,6 +41,9 @@ HELM_HINT = ("Install helm (https://helm.sh/docs/intro/install/; GitHub's hosted
 
 _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(h|ms|m|s)")
 _SET_PAIR = re.compile(r"^[A-Za-z0-9_.\-\[\]\\/]+=")
+# Docker's grammar, loosely: helm's --set-string splits at commas, so none may slip in.
+_IMAGE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/:@-]*$")
+_IMAGE_TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
 
 
 def duration_seconds(text: str) -> float:
@@ -110,6 +113,11 @@ class UpgradeSpec:
         for path in self.values_files:
             if not path.is_file():
                 raise UsageError(f"The values file '{path}' does not exist. Fix --helm-values.")
+        for option, value, pattern in (("--image-name", self.image_name, _IMAGE_NAME),
+                                       ("--image-tag", self.image_tag, _IMAGE_TAG)):
+            if value and not pattern.match(value):
+                raise UsageError(f"{option} {value!r} is not a Docker image {option[8:]}: use "
+                                 "the image step's output (letters, digits, '.', '_', '-').")
         if bool(self.image_name) != bool(self.image_tag) and not self.reuse_values:
             # With --reuse-values the other half keeps its deployed value, so one is enough.
             raise UsageError("Give both --image-name and --image-tag (the image step's "
@@ -149,6 +157,11 @@ def rollback_args(target: HelmTarget, revision: int, *, wait: bool, timeout: str
     if wait:
         args.append("--wait")
     return [*args, "--timeout", timeout]
+
+
+class RevisionUnknown(ToolkitError):
+    """``helm status`` gave no revision: the command before it may still have changed the
+    release."""
 
 
 @dataclass(frozen=True)
@@ -205,13 +218,14 @@ class HelmCli:
         try:
             return int(json.loads(done.stdout)["version"])
         except (ValueError, KeyError, TypeError):
-            raise ToolkitError(
+            raise RevisionUnknown(
                 f"`helm status {target.release}` gave no revision (exit {done.returncode}): "
                 f"{_last_line(done)}."
             ) from None
 
     def upgrade(self, spec: UpgradeSpec) -> int:
-        """Run ``helm upgrade --install``; return the new revision."""
+        """Run ``helm upgrade --install``; return the new revision. ``RevisionUnknown``
+        means the upgrade ran but its revision could not be read."""
         spec.check()
         done = self._run(upgrade_args(spec), label="helm-upgrade",
                          timeout_s=duration_seconds(spec.timeout) + 120)
@@ -223,14 +237,18 @@ class HelmCli:
         return self.status_revision(spec.target)
 
     def rollback(self, target: HelmTarget, revision: int, *, wait: bool = True,
-                 timeout: str = "10m") -> int:
-        """Roll back to ``revision``; return the revision number the rollback created."""
+                 timeout: str = "10m") -> int | None:
+        """Roll back to ``revision``; return the revision number the rollback created (None
+        when the rollback succeeded but ``helm status`` could not say which)."""
         done = self._run(rollback_args(target, revision, wait=wait, timeout=timeout),
                          label="helm-rollback", timeout_s=duration_seconds(timeout) + 120)
         if done.returncode != 0:
             raise ToolkitError(f"`helm rollback {target.release} {revision}` failed (exit "
                                f"{done.returncode}): {_last_line(done)}. Roll back by hand.")
-        return self.status_revision(target)
+        try:
+            return self.status_revision(target)
+        except RevisionUnknown:
+            return None
 
 
 def _last_line(done: Completed) -> str:

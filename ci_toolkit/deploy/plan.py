@@ -1,19 +1,24 @@
 """From a request to the steps of ``flow.run_deploy``: model target, helm step, smoke plan.
 
-Each builder checks its part of the request first, so a wrong combination of options is a
-UsageError before anything remote is tried. The HTTP session comes from the command.
+Each builder checks its part of the request first, so a wrong combination of options, a
+model that is not a gzip tar archive or a conversations file that cannot be used is a
+UsageError before anything remote is tried (the requests' own ``check()`` covers URLs and
+timeouts). The HTTP session comes from the command.
 """
 
 from __future__ import annotations
 
+import tarfile
+import zlib
+from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ci_toolkit.deploy.conversations import SmokeTester, load_conversations
+from ci_toolkit.deploy.conversations import SmokeTester
 from ci_toolkit.deploy.flow import HelmStep, ModelTarget, RasaServerTarget, RasaXTarget, SmokePlan
 from ci_toolkit.deploy.helm import HelmCli, HelmTarget, ImageKeys, UpgradeSpec
 from ci_toolkit.deploy.http import Log, RetryPolicy
 from ci_toolkit.deploy.rasa_server import ModelSource, RasaServerClient
-from ci_toolkit.deploy.rasax import RasaXClient, RasaXCredentials
+from ci_toolkit.deploy.rasax import RasaXClient, RasaXCredentials, model_name_for
 from ci_toolkit.deploy.request import (
     DEFAULT_IMAGE_KEYS,
     DeploySecrets,
@@ -21,6 +26,7 @@ from ci_toolkit.deploy.request import (
     ModelRequest,
     SmokeRequest,
 )
+from ci_toolkit.deploy.smoke_file import load_conversations
 from ci_toolkit.errors import UsageError
 from ci_toolkit.proc import Console
 from ci_toolkit.resources import shipped_path
@@ -29,17 +35,49 @@ if TYPE_CHECKING:
     import requests
 
 
+GZIP_MAGIC = b"\x1f\x8b"
+
+
 def smoke_plan(session: requests.Session, request: SmokeRequest, url: str | None,
-               token: str | None, log: Log) -> SmokePlan | None:
+               token: str | None, log: Log, *, url_option: str = "--smoke-url"
+               ) -> SmokePlan | None:
     if request.smoke_tests is None:
         return None
     if not url:
         raise UsageError("--smoke-tests needs the assistant's URL: set --smoke-url (or --rasa-url "
                          "/ --rasax-url for deploy).")
     conversations = load_conversations(request.smoke_tests)
-    # --smoke-timeout is the window for repeating rounds; one request may always take 30 s.
-    tester = SmokeTester(session, url, token=token, log=log, request_timeout_s=30.0)
+    # One request may take 30 s at most, and never past the end of --smoke-timeout.
+    tester = SmokeTester(session, url, token=token, log=log, request_timeout_s=30.0,
+                         url_option=url_option)
     return SmokePlan(tester, conversations, str(request.smoke_tests), request.smoke_timeout)
+
+
+def check_model_archive(path: Path) -> None:
+    """Refuse a --model that is not a gzip tar archive a Rasa server could load: checked
+    whole (the gzip stream is read to its end), so a truncated download fails here and not
+    on the server after the upload."""
+    fix = "Pass the archive that `rasa train` wrote (the pipeline's model_path output)."
+    if path.is_dir():
+        raise UsageError(f"--model '{path}' is a directory, not a model archive. {fix}")
+    if not path.is_file():
+        raise UsageError(f"The model '{path}' does not exist. {fix}")
+    try:
+        with path.open("rb") as handle:
+            magic = handle.read(len(GZIP_MAGIC))
+        if magic != GZIP_MAGIC:
+            raise UsageError(f"--model '{path}' is not a gzip file (it starts with {magic!r}, "
+                             f"not {GZIP_MAGIC!r}). {fix}")
+        with tarfile.open(path, "r:gz") as archive:
+            members = sum(1 for _member in archive)
+    except (tarfile.TarError, EOFError, zlib.error) as error:
+        raise UsageError(f"--model '{path}' is not a complete tar archive ({error}). {fix}"
+                         ) from None
+    except OSError as error:  # gzip.BadGzipFile, a read error
+        raise UsageError(f"--model '{path}' cannot be read as a gzip tar archive "
+                         f"({error.strerror or error}). {fix}") from None
+    if members == 0:
+        raise UsageError(f"--model '{path}' is an empty archive. {fix}")
 
 
 def model_target(session: requests.Session, request: ModelRequest, secrets: DeploySecrets,
@@ -53,6 +91,8 @@ def model_target(session: requests.Session, request: ModelRequest, secrets: Depl
         raise UsageError("--model-target rasa-server needs --rasa-url (the Rasa server's base "
                          "URL).")
     model = request.model
+    if model is not None:
+        check_model_archive(model)
     server_file = request.server_model_file or (
         None if request.model_server_url else (str(model.resolve()) if model else None))
     source = ModelSource(model_file=server_file, model_server_url=request.model_server_url,
@@ -68,9 +108,8 @@ def _rasax_target(session: requests.Session, request: ModelRequest, secrets: Dep
     if model is None or not request.rasax_url:
         raise UsageError("--model-target rasa-x needs --model (the model archive) and "
                          "--rasax-url.")
-    if not model.is_file():
-        raise UsageError(f"The model '{model}' does not exist. Pass the archive that "
-                         "`rasa train` wrote (the pipeline's model_path output).")
+    check_model_archive(model)
+    model_name_for(model)  # Rasa X names the model after the file: it must end in .tar.gz
     credentials = RasaXCredentials(api_token=secrets.rasax_token,
                                    username=request.rasax_username,
                                    password=secrets.rasax_password)

@@ -71,12 +71,14 @@ class RasaServerClient:
         self.base_url = base_url.rstrip("/")
         self._token = token
         self.http = HttpCaller(session, service="Rasa server", secrets=(token, *extra_secrets),
-                               retry=retry, log=log)
+                               retry=retry, log=log, url_option="--rasa-url",
+                               server="the Rasa server (`rasa run --enable-api`)")
 
     def _params(self) -> dict[str, str]:
         return {"token": self._token} if self._token else {}
 
-    def _fail(self, response: requests.Response, what: str) -> ToolkitError:
+    def _fail(self, response: requests.Response, what: str, *, expected: str = "200"
+              ) -> ToolkitError:
         status = response.status_code
         detail = self.http.detail(response)
         if status in (401, 403):
@@ -90,7 +92,7 @@ class RasaServerClient:
                 "with "
                 "`rasa run --enable-api` and check --rasa-url (the server's base URL)."
             )
-        return ToolkitError(f"The Rasa server answered {status} to {what}: {detail}.")
+        return self.http.unexpected(response, what=what, expected=expected)
 
     def status(self) -> ServerStatus:
         response = self.http.request("GET", join_url(self.base_url, "status"),
@@ -99,12 +101,14 @@ class RasaServerClient:
             # Rasa's answer when the server runs without a model.
             return ServerStatus(None, None)
         if response.status_code != 200:
-            raise self._fail(response, "read /status")
-        body = response.json()
-        if not isinstance(body, Mapping):
-            raise ToolkitError(f"{self.base_url}/status did not answer with JSON. Check "
-                               "--rasa-url.")
-        return ServerStatus(body.get("model_file"), body.get("model_id"))
+            raise self._fail(response, "read /status", expected="200 or 409")
+        body = self.http.json(response, what="read /status", shape=Mapping,
+                              described="an object with the model_file")
+        model_file, model_id = body.get("model_file"), body.get("model_id")
+        if model_file is not None and not isinstance(model_file, str):
+            raise self.http.unexpected(response, what="read /status",
+                                       expected="a model_file that is a file name")
+        return ServerStatus(model_file, None if model_id is None else str(model_id))
 
     def replace_model(self, source: ModelSource) -> None:
         """``PUT /model``; the server answers 204 once the new model is loaded."""
@@ -116,14 +120,14 @@ class RasaServerClient:
                                      what="replace the model", params=self._params(),
                                      json=source.body(), retry=patient)
         if response.status_code == 204:
-            return
+            return  # a 204 has no body: a proxy's page would come with another status
         if response.status_code == 400 and source.model_file:
             raise ToolkitError(
                 f"The Rasa server could not load '{source.model_file}' (400): "
                 f"{self.http.detail(response)}. The path is read on the Rasa "
                 "server's filesystem: mount the model there, or use --model-server-url."
             )
-        raise self._fail(response, "replace the model")
+        raise self._fail(response, "replace the model", expected="204")
 
     def wait_for_model(self, source: ModelSource, previous: ServerStatus,
                        *, timeout_s: float = 60.0) -> ServerStatus:

@@ -92,7 +92,8 @@ class RasaXClient:
         self._bearer: str | None = None
         self.http = HttpCaller(session, service="Rasa X",
                                secrets=(credentials.api_token, credentials.password),
-                               retry=retry, log=log)
+                               retry=retry, log=log, url_option="--rasax-url",
+                               server="Rasa X")
 
     # -- plumbing ---------------------------------------------------------------------
 
@@ -112,7 +113,7 @@ class RasaXClient:
         params, headers = self._auth()
         return self.http.request(method, url, what=what, params=params, headers=headers, **kwargs)
 
-    def _fail(self, response: requests.Response, what: str, *,
+    def _fail(self, response: requests.Response, what: str, *, expected: str = "200",
               model: str | None = None) -> ToolkitError:
         """A 4xx answer as an error that says what to fix."""
         status = response.status_code
@@ -126,7 +127,7 @@ class RasaXClient:
             return ToolkitError(f"Rasa X: the user may not {what} (403): {detail}. Use a user "
                                 "with the admin role, or ask an admin for the permission.")
         if status == 404:
-            if model is not None:
+            if model is not None and not self.http.is_page(response):
                 return ToolkitError(f"Rasa X has no model '{model}' in project '{self.project}' "
                                     f"(404) on {what}. Upload it first, or check the model name "
                                     "and --rasax-project.")
@@ -139,7 +140,7 @@ class RasaXClient:
             return ToolkitError(f"Rasa X (or a proxy in front of it) rejected the model as too "
                                 f"large (413) on {what}. Raise the proxy's body size limit "
                                 "(nginx client_max_body_size).")
-        return ToolkitError(f"Rasa X answered {status} on {what}: {detail}.")
+        return self.http.unexpected(response, what=what, expected=expected)
 
     # -- API ------------------------------------------------------------------------
 
@@ -151,29 +152,24 @@ class RasaXClient:
         )
         if response.status_code != 200:
             raise self._fail(response, "log in")
-        try:
-            token = response.json()["access_token"]
-        except (ValueError, KeyError, TypeError):
+        body = self.http.json(response, what="log in", shape=Mapping,
+                              described="an object with an access_token")
+        token = body.get("access_token")
+        if not isinstance(token, str) or not token:
             raise ToolkitError(
                 f"Rasa X answered the login at {self.base_url}/api/auth without an access_token. "
                 "Check that --rasax-url points to Rasa X (not to the Rasa server)."
-            ) from None
+            )
         self.http.redact.add(token)
-        return str(token)
+        return token
 
     def health(self) -> dict[str, Any]:
         response = self.http.request("GET", join_url(self.base_url, "api/health"),
                                      what="check health")
         if response.status_code != 200:
             raise self._fail(response, "check health")
-        try:
-            body = response.json()
-        except ValueError:
-            body = None
-        if not isinstance(body, Mapping):
-            raise ToolkitError(f"{self.base_url}/api/health did not answer with JSON. Check that "
-                               "--rasax-url points to Rasa X.")
-        return dict(body)
+        return dict(self.http.json(response, what="check health", shape=Mapping,
+                                   described="an object"))
 
     def check_healthy(self) -> dict[str, Any]:
         """Health must answer 200, and the production Rasa service (when reported) too."""
@@ -191,7 +187,8 @@ class RasaXClient:
         response = self._call("GET", self._url("models"), what="list models")
         if response.status_code != 200:
             raise self._fail(response, "list models")
-        models = response.json()
+        models = self.http.json(response, what="list models", shape=list,
+                                described="a list of models")
         return [dict(model) for model in models if isinstance(model, Mapping)]
 
     def model_tagged(self, tag: str) -> str | None:
@@ -210,15 +207,20 @@ class RasaXClient:
                 return None
             if response.status_code != 200:
                 raise self._fail(response, f"download model '{name}'")
+            if "html" in response.headers.get("Content-Type", ""):
+                # A login page would hash as "a different model" and mislead.
+                raise self.http.unexpected(response, what=f"download model '{name}'",
+                                           expected="the model archive")
             digest = hashlib.sha256()
             for chunk in response.iter_content(1 << 20):
                 digest.update(chunk)
             return digest.hexdigest()
 
     def delete_model(self, name: str) -> None:
-        response = self._call("DELETE", self._url("models", name), what=f"delete model '{name}'")
-        if response.status_code not in (200, 204, 404):
-            raise self._fail(response, f"delete model '{name}'")
+        what = f"delete model '{name}'"
+        response = self._call("DELETE", self._url("models", name), what=what)
+        if response.status_code not in (200, 204, 404) or self.http.is_page(response):
+            raise self._fail(response, what, expected="204")
 
     def _post_model(self, path: Path) -> requests.Response:
         return self._call(
@@ -238,7 +240,7 @@ class RasaXClient:
             self.http.log(f"Uploaded model '{name}' to Rasa X.")
             return UploadResult(name, "uploaded")
         if response.status_code != 409:
-            raise self._fail(response, f"upload {path.name}")
+            raise self._fail(response, f"upload {path.name}", expected="201 or 409")
         if self.remote_sha256(name) == file_sha256(path):
             self.http.log(f"Model '{name}' is already in Rasa X (identical file).")
             return UploadResult(name, "already-present")
@@ -252,12 +254,14 @@ class RasaXClient:
         self.delete_model(name)
         response = self._post_model(path)
         if response.status_code != 201:
-            raise self._fail(response, f"upload {path.name} after deleting the old one")
+            raise self._fail(response, f"upload {path.name} after deleting the old one",
+                             expected="201")
         return UploadResult(name, "replaced")
 
     def tag_model(self, name: str, tag: str = "production") -> None:
-        response = self._call("PUT", self._url("models", name, "tags", tag),
-                              what=f"tag model '{name}' as '{tag}'")
-        if response.status_code not in (200, 204):
-            raise self._fail(response, f"tag model '{name}' as '{tag}'", model=name)
+        what = f"tag model '{name}' as '{tag}'"
+        response = self._call("PUT", self._url("models", name, "tags", tag), what=what)
+        # A 200 with a page is a proxy's answer (a redirect to its login), not a tag.
+        if response.status_code not in (200, 204) or self.http.is_page(response):
+            raise self._fail(response, what, expected="204", model=name)
         self.http.log(f"Tagged model '{name}' as '{tag}'.")

@@ -3,17 +3,26 @@
 Every field is declared once with its default, env var and help (``ci_toolkit.options``); the
 click options are made from these fields. Secrets are not fields: they come from the
 environment only (options end up in argv), see ``DeploySecrets``.
+
+Each request's ``check()`` refuses a value that could only fail later (a URL that cannot be
+called, a timeout that is not a number of seconds) with a UsageError naming the option and
+its environment variable. The commands call it first, before anything is uploaded or
+upgraded: a mistyped --smoke-url must not roll back a good release after the upgrade.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from ci_toolkit.deploy.helm import IMAGE_KEY_PRESETS
-from ci_toolkit.options import env, setting
+from ci_toolkit.deploy.http import without_query
+from ci_toolkit.errors import UsageError
+from ci_toolkit.options import declared_field, env, setting
 
 MODEL_TARGETS = ("rasa-x", "rasa-server", "none")
 DEFAULT_IMAGE_KEYS = "assistant-ci"
@@ -55,6 +64,52 @@ SECRET_ENV_VARS: tuple[str, ...] = tuple(
     DeploySecrets.env_var(secret.name) for secret in fields(DeploySecrets))
 
 
+def option_name(settings: type, name: str) -> str:
+    """How a message names an option: its flag and the env var the action input sets."""
+    envvar = declared_field(settings, name).metadata.get("envvar")
+    flag = "--" + name.replace("_", "-")
+    return f"{flag} ({env(envvar)})" if envvar else flag
+
+
+def url_problem(value: str) -> str | None:
+    """Why ``value`` cannot be a service's base URL, or None when it can."""
+    if any(char.isspace() or not char.isprintable() for char in value):
+        return "it contains a space, a line break or a control character"
+    if "://" not in value:
+        return "it has no scheme: start it with https:// or http://"
+    try:
+        parts = urlsplit(value)
+        _ = parts.port  # raises ValueError for a port that is not a number 0-65535
+    except ValueError as error:
+        return f"it cannot be parsed ({error})"
+    if parts.scheme.lower() not in ("http", "https"):
+        return f"the scheme '{parts.scheme}' is not http or https"
+    if not parts.hostname:
+        return "it has no host name"
+    if parts.username is not None or parts.password is not None:
+        return ("it carries a user name or password: options show up in logs, so credentials "
+                "go in the secret environment variables")
+    if parts.query or parts.fragment:
+        return "a base URL has no ?query or #fragment (tokens go in the secrets)"
+    return None
+
+
+def check_url(settings: type, name: str, value: str | None, example: str) -> None:
+    """A UsageError naming the option when ``value`` is set and cannot be called."""
+    if value is None or value == "":
+        return
+    problem = url_problem(value)
+    if problem is not None:
+        raise UsageError(f"{option_name(settings, name)} {without_query(value)!r} is not a URL "
+                         f"ci-toolkit can call: {problem}. Give the base URL, e.g. {example}.")
+
+
+def check_seconds(settings: type, name: str, value: float) -> None:
+    if not math.isfinite(value) or value <= 0:
+        raise UsageError(f"{option_name(settings, name)} must be a number of seconds above 0, "
+                         f"not {value}.")
+
+
 @dataclass(frozen=True)
 class SmokeRequest:
     """The smoke test: shared by `smoke-test` and `deploy`."""
@@ -72,8 +127,13 @@ class SmokeRequest:
              "or --rasax-url.")
     smoke_timeout: float = setting(
         180.0, envvar="SMOKE_TIMEOUT", metavar="SECONDS",
-        help="Keep repeating failed rounds for this long while the rollout settles "
-             "(pods restart, Rasa pulls the new model).")
+        help="Time for the whole smoke test: failed rounds are repeated while the rollout "
+             "settles (pods restart, Rasa pulls the new model), and no round or request "
+             "goes past it.")
+
+    def check(self) -> None:
+        check_url(SmokeRequest, "smoke_url", self.smoke_url, "https://bot.example.com")
+        check_seconds(SmokeRequest, "smoke_timeout", self.smoke_timeout)
 
 
 @dataclass(frozen=True)
@@ -128,6 +188,24 @@ class ModelRequest:
         help="Time budget of one Rasa X / Rasa server call, retries included (connection "
              "errors, timeouts and 5xx answers are retried with backoff). PUT /model "
              "answers only once the model is loaded, so allow for that.")
+
+    def check(self) -> None:
+        check_url(ModelRequest, "rasax_url", self.rasax_url, "https://rasax.example.com")
+        check_url(ModelRequest, "rasa_url", self.rasa_url, "http://rasa:5005")
+        check_url(ModelRequest, "model_server_url", self.model_server_url,
+                  "https://models.example.com/models/latest.tar.gz")
+        check_seconds(ModelRequest, "http_timeout", self.http_timeout)
+        if self.model_target == "none" and self.model is not None:
+            raise UsageError(f"{option_name(ModelRequest, 'model')} is given, but "
+                             f"{option_name(ModelRequest, 'model_target')} is none, so the "
+                             "model would not be deployed. Set it to rasa-x or rasa-server, "
+                             "or leave the model out.")
+        if self.model_target == "rasa-x":
+            for name in ("rasax_project", "rasax_tag"):
+                value = getattr(self, name)
+                if not value or not value.strip() or "/" in value:
+                    raise UsageError(f"{option_name(ModelRequest, name)} {value!r} is not a "
+                                     "Rasa X name: give a non-empty name without '/'.")
 
 
 @dataclass(frozen=True)
@@ -218,9 +296,19 @@ class DeployRequest:
         return cls(target=part(ModelRequest), helm=part(HelmRequest), smoke=part(SmokeRequest),
                    rollback=options["rollback"])
 
+    def check(self) -> None:
+        """Every option that can be checked here, before anything remote is tried."""
+        self.target.check()
+        self.smoke.check()
+
     def smoke_url(self) -> str | None:
         """--smoke-url, else the server the model went to."""
+        return self.smoke_source()[0]
+
+    def smoke_source(self) -> tuple[str | None, str]:
+        """(the smoke test's URL, the option it comes from, for messages)."""
         if self.smoke.smoke_url:
-            return self.smoke.smoke_url
-        target = self.target
-        return target.rasa_url if target.model_target == "rasa-server" else target.rasax_url
+            return self.smoke.smoke_url, "--smoke-url"
+        if self.target.model_target == "rasa-server":
+            return self.target.rasa_url, "--rasa-url"
+        return self.target.rasax_url, "--rasax-url"

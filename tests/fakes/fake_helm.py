@@ -11,7 +11,8 @@ the way helm 3 does:
   helm upgrade --install REL CHART ...    -> a new revision "deployed"; the last one "superseded"
   helm rollback REL N ...                 -> a new revision that copies N ("Rollback to N")
 
-``FAKE_HELM_FAIL=upgrade`` (or ``rollback``) makes that subcommand fail as helm does.
+``FAKE_HELM_FAIL=upgrade`` (or ``rollback``, ``status``, several separated by commas) makes
+those subcommands fail as helm does.
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ positional = [a for i, a in enumerate(args[1:], 1)
               if not a.startswith("-") and not args[i - 1] in (
                   "--namespace", "--kube-context", "--output", "--timeout", "--version",
                   "--values", "--set", "--set-string")]
-if os.environ.get("FAKE_HELM_FAIL") == command:
+if command in os.environ.get("FAKE_HELM_FAIL", "").split(","):
     fail("UPGRADE FAILED: context deadline exceeded" if command == "upgrade"
          else "timed out waiting for the condition")
 releases = state["releases"]

@@ -16,8 +16,11 @@ anchors.md, section 5.1) and refuses what Rasa X refuses:
 Authentication: ``?api_token=<token>`` or ``Authorization: Bearer <access_token from /api/auth>``;
 anything else is 401. Only the project ``default`` exists; any other is 404, as is any
 unknown path. Faults can be injected: answer a status for the next N matching requests, or
-never answer at all (the socket stays open). With ``echo_login`` a refused login quotes the
-request body back in its 401 answer, as some servers do.
+never answer at all (the socket stays open), or answer any body at all (an HTML login page,
+garbage) after a delay or a byte at a time (``answer_with``). Faults match any path, so the
+same server also plays a broken Rasa server (``/status``, ``/webhooks/rest/webhook``). With
+``echo_login`` a refused login quotes the request body back in its 401 answer, as some
+servers do. ``model_archive`` writes a model archive as `rasa train` does (a gzip tar).
 """
 
 from __future__ import annotations
@@ -25,15 +28,18 @@ from __future__ import annotations
 import email.parser
 import email.policy
 import hashlib
+import io
 import json
 import re
 import secrets
+import tarfile
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, quote_plus, unquote, urlsplit
 
@@ -64,6 +70,11 @@ class Fault:
     path_pattern: str
     statuses: list[int]  # answered in turn, one per matching request
     hang: bool = False   # never answer instead (the statuses are ignored)
+    body: bytes | None = None  # this body as it is, instead of a Rasa X error
+    content_type: str = "text/html; charset=utf-8"
+    delay_s: float = 0.0    # wait this long before answering
+    trickle_s: float = 0.0  # send the answer one byte at a time, this long apart
+    headers: dict[str, str] = field(default_factory=dict)  # e.g. a Location to redirect
 
 
 @dataclass
@@ -98,6 +109,26 @@ class FakeRasaX:
     def hang(self, method: str, path_pattern: str) -> None:
         self.faults.append(Fault(method, path_pattern, [], hang=True))
 
+    def answer_with(self, method: str, path_pattern: str, status: int, body: bytes, *,
+                    content_type: str = "text/html; charset=utf-8", times: int = 1000,
+                    delay_s: float = 0.0, trickle_s: float = 0.0,
+                    headers: dict[str, str] | None = None) -> None:
+        """Answer the next ``times`` matching requests with exactly this body."""
+        self.faults.append(Fault(method, path_pattern, [status] * times, body=body,
+                                 content_type=content_type, delay_s=delay_s,
+                                 trickle_s=trickle_s, headers=dict(headers or {})))
+
+
+def model_archive(path: Path, content: bytes = b"model") -> Path:
+    """A small model archive in the format `rasa train` writes: a gzip tar."""
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
+        member = tarfile.TarInfo("metadata.json")
+        member.size = len(content)
+        archive.addfile(member, io.BytesIO(content))
+    path.write_bytes(buffer.getvalue())
+    return path
+
 
 class _Handler(BaseHTTPRequestHandler):
     server: _Server
@@ -124,6 +155,24 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         if status != 204:
             self.wfile.write(body)
+
+    def _send_body(self, fault: Fault) -> None:
+        status = fault.statuses[0]
+        self._recorded.status = status
+        head = (f"HTTP/1.1 {status} {self.responses.get(status, ('',))[0]}\r\n"
+                f"Content-Type: {fault.content_type}\r\n"
+                + "".join(f"{name}: {value}\r\n" for name, value in fault.headers.items())
+                + f"Content-Length: {len(fault.body or b'')}\r\n\r\n").encode()
+        answer = head + (fault.body or b"")
+        if not fault.trickle_s:
+            self.wfile.write(answer)
+            return
+        for index in range(len(answer)):
+            if self.fake.stop.wait(timeout=fault.trickle_s):
+                break
+            self.wfile.write(answer[index:index + 1])
+            self.wfile.flush()
+        self.close_connection = True
 
     def _error(self, status: int, message: str) -> None:
         # Rasa X error bodies carry a "message" key (FIN's Makefile checks it).
@@ -163,6 +212,11 @@ class _Handler(BaseHTTPRequestHandler):
                 self.fake.stop.wait(timeout=120)
                 self.close_connection = True
                 return
+            if self.fake.stop.wait(timeout=fault.delay_s):
+                return
+            if fault.body is not None:
+                self._send_body(fault)
+                return
             self._error(fault.statuses.pop(0), "injected failure")
             return
         with self.fake.lock:
@@ -175,7 +229,7 @@ class _Handler(BaseHTTPRequestHandler):
                     return fault
                 if fault.statuses:
                     # One status per matching request; a spent fault matches nothing more.
-                    return Fault(method, fault.path_pattern, [fault.statuses.pop(0)])
+                    return replace(fault, statuses=[fault.statuses.pop(0)])
         return None
 
     def _authenticated(self, query: dict[str, list[str]]) -> bool:
@@ -317,7 +371,9 @@ def running_fake_rasax(fake: FakeRasaX) -> Iterator[FakeRasaX]:
     server = _Server(fake)
     host, port = server.server_address[:2]
     fake.base_url = f"http://{host}:{port}"
-    thread = threading.Thread(target=server.serve_forever, name="fake-rasax", daemon=True)
+    # A short poll interval: shutdown() waits for it, and many tests start a server.
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
+                              name="fake-rasax", daemon=True)
     thread.start()
     try:
         yield fake

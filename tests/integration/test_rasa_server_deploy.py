@@ -20,17 +20,21 @@ import pytest
 import requests
 
 from ci_toolkit.cli import main
-from ci_toolkit.deploy.conversations import SmokeTester, load_conversations, run_smoke_test
+from ci_toolkit.deploy.conversations import SmokeTester, run_smoke_test
 from ci_toolkit.deploy.http import RetryPolicy
 from ci_toolkit.deploy.rasa_server import ModelSource, RasaServerClient
+from ci_toolkit.deploy.smoke_file import load_conversations
 from ci_toolkit.errors import ToolkitError
 from tests.fakes.fake_helm import FakeHelm, deployed
-from tests.fakes.rasax_server import FakeRasaX, running_fake_rasax
+from tests.fakes.rasax_server import FakeRasaX, model_archive, running_fake_rasax
 from tests.rasa_support import EXAMPLE_DIR, RASA_ENV, rasa_executable, trained_example_model
 
 pytestmark = [pytest.mark.rasa, pytest.mark.slow]
 
 TOKEN = "rasa-auth-token-81c2e4"
+# --smoke-timeout bounds the whole smoke test, requests included: room for one round of
+# slow answers on a busy machine, and less than a pause (5 s) and a second round.
+SMOKE_ONE_ROUND = "5"
 # Loading a model can take minutes when the machine is busy; the budget only bounds a hang.
 PATIENT = RetryPolicy(total_s=600)
 EXAMPLE_SMOKE = EXAMPLE_DIR / "tests" / "smoke.yml"
@@ -196,7 +200,7 @@ def test_a_wrong_expectation_fails_with_a_readable_report(servers: Servers, tmp_
     conversations.write_text(WRONG_EXPECTATIONS)
     tester = SmokeTester(session, servers.url, token=TOKEN)
     report = run_smoke_test(tester, load_conversations(conversations), source="smoke.yml",
-                            timeout_s=1, interval_s=0.5)
+                            timeout_s=10, interval_s=10)
 
     text = report.format_text()
     assert not report.passed and report.failed_count == 1
@@ -220,7 +224,7 @@ def test_smoke_test_command_exit_codes(servers: Servers, tmp_path: Path,
 
     wrong = tmp_path / "wrong.yml"
     wrong.write_text(WRONG_EXPECTATIONS)
-    assert main(["smoke-test", "--smoke-tests", str(wrong), "--smoke-timeout", "1"]) == 1
+    assert main(["smoke-test", "--smoke-tests", str(wrong), "--smoke-timeout", SMOKE_ONE_ROUND]) == 1
     captured = capsys.readouterr()
     assert 'expected bot text containing "Goodbye, see you"' in captured.out
     assert "error: Smoke test FAILED" in captured.err
@@ -248,7 +252,7 @@ def test_deploy_to_a_rasa_server_rolls_back_model_and_release_when_smoke_fails(
     argv = ["deploy", "--model-target", "rasa-server", "--model", str(servers.second),
             "--rasa-url", servers.url, "--helm-release", "coffee", "--http-timeout", "600"]
 
-    code = main([*argv, "--smoke-tests", str(wrong), "--smoke-timeout", "1"])
+    code = main([*argv, "--smoke-tests", str(wrong), "--smoke-timeout", SMOKE_ONE_ROUND])
 
     captured = capsys.readouterr()
     assert code == 1
@@ -280,8 +284,8 @@ def test_deploy_to_rasa_x_retags_the_previous_model_when_smoke_fails(
         capsys: pytest.CaptureFixture[str]) -> None:
     helm = FakeHelm(tmp_path / "bin", {"coffee": deployed("deployed")})
     outputs = _actions_env(monkeypatch, tmp_path, helm)
-    model = tmp_path / "20260102-3f2c1ab.tar.gz"
-    model.write_bytes(gzip.compress(b"new model"))
+    # deploy refuses anything but a gzip tar before it uploads.
+    model = model_archive(tmp_path / "20260102-3f2c1ab.tar.gz", b"new model")
     rasax = FakeRasaX(api_tokens={"rx-token-aa11bb"})
     rasax.add_model("20260101-0a0a0a0", gzip.compress(b"old model"), tags=("production",))
     wrong = tmp_path / "wrong.yml"
@@ -294,7 +298,7 @@ def test_deploy_to_rasa_x_retags_the_previous_model_when_smoke_fails(
                      "--rasax-url", rasax.base_url, "--helm-release", "coffee",
                      "--helm-image-keys", "rasa-x", "--helm-chart", "rasa-x/rasa-x",
                      "--helm-reuse-values", "--smoke-url", servers.url,
-                     "--smoke-tests", str(wrong), "--smoke-timeout", "1"])
+                     "--smoke-tests", str(wrong), "--smoke-timeout", SMOKE_ONE_ROUND])
 
     captured = capsys.readouterr()
     assert code == 1, captured.err

@@ -15,7 +15,7 @@ from ci_toolkit.deploy.http import RetryPolicy
 from ci_toolkit.deploy.rasax import RasaXClient, RasaXCredentials
 from ci_toolkit.errors import ToolkitError, UsageError
 from ci_toolkit.retry import Backoff
-from tests.fakes.rasax_server import FakeRasaX, running_fake_rasax
+from tests.fakes.rasax_server import FakeRasaX, model_archive, running_fake_rasax
 
 TOKEN = "rx-api-token-5f3a9c"
 PASSWORD = "pa55-w0rd-e7d1"
@@ -24,9 +24,7 @@ FAST = RetryPolicy(total_s=10, connect_timeout_s=2, read_timeout_s=5,
 
 
 def archive(tmp_path: Path, name: str, content: bytes) -> Path:
-    path = tmp_path / name
-    path.write_bytes(gzip.compress(content))
-    return path
+    return model_archive(tmp_path / name, content)
 
 
 @pytest.fixture

@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import pytest
 
 from ci_toolkit.deploy.conversations import (
-    Conversation,
     ConversationResult,
     SmokeReport,
-    Step,
     StepResult,
     _parsed_intents,
-    load_conversations,
     run_smoke_test,
 )
 from ci_toolkit.deploy.http import without_query
+from ci_toolkit.deploy.smoke_file import Conversation, Step, load_conversations
 from ci_toolkit.errors import UsageError
 from tests import paths
 
@@ -71,10 +70,14 @@ def test_retrieval_intents_match_by_their_full_name() -> None:
 def test_urls_are_shown_without_query_or_user_info() -> None:
     assert without_query("https://user:pw@rasa.example.com:8443/api/x?api_token=t") == \
         "https://rasa.example.com:8443/api/x"
+    # A URL that cannot be parsed is still shown, without what may be secret.
+    assert without_query("http://[::1/x?token=t") == "http://[::1/x"
+    assert without_query("http://user:pw@[::1") == "http://[::1"
 
 
 class RoundsTester:
-    """Fails the first ``failing`` rounds; each round takes ``round_s`` on the fake clock."""
+    """Fails the first ``failing`` rounds; each round takes ``round_s`` on the fake clock and
+    is cut short by the deadline as SmokeTester does."""
 
     base_url = "http://bot.example"
 
@@ -84,8 +87,12 @@ class RoundsTester:
         self.round_s = round_s
         self.rounds = 0
 
-    def talk(self, conversation: Conversation) -> ConversationResult:
+    def talk(self, conversation: Conversation, deadline: float = math.inf
+             ) -> ConversationResult:
         self.rounds += 1
+        if self.clock[0] + self.round_s > deadline:
+            self.clock[0] = deadline
+            return ConversationResult(conversation, error="not finished", out_of_time=True)
         self.clock[0] += self.round_s
         problems = ["expected something else"] if self.rounds <= self.failing else []
         return ConversationResult(conversation, [StepResult(conversation.steps[0],
@@ -119,13 +126,28 @@ def test_failed_rounds_are_repeated_until_one_passes() -> None:
                                  "1 conversation(s) (3 round(s) in 13 s).")
 
 
-def test_rounds_stop_at_the_timeout_and_the_last_one_is_reported() -> None:
+def test_no_round_starts_when_the_pause_before_it_would_use_up_the_time() -> None:
     clock = [0.0]
     logs: list[str] = []
     report, slept = run_rounds(RoundsTester(100, clock), clock, 14.0, logs)
 
-    # Rounds (1 s each) start at 0, 6, 12 and, after a wait cut to the 1 s that was left, 14 s.
-    assert not report.passed and report.attempts == 4 and slept == [5.0, 5.0, 1.0]
-    assert report.elapsed_s == 15.0
+    # Rounds (1 s each) start at 0 and 6; after the one at 12 only 1 s is left, less than
+    # the 5 s pause, so the smoke test ends at 13 s, inside its 14 s.
+    assert not report.passed and report.attempts == 3 and slept == [5.0, 5.0]
+    assert report.elapsed_s == 13.0 and clock[0] <= 14.0
     assert "The last round is shown." in report.format_text()
-    assert len(logs) == 3 and "trying again in 1 s" in logs[2]
+    assert len(logs) == 2
+
+
+def test_a_round_cut_short_by_the_deadline_does_not_hide_the_last_complete_one() -> None:
+    clock = [0.0]
+    report, _slept = run_rounds(RoundsTester(100, clock, round_s=4.0), clock, 14.0, [])
+
+    # Rounds at 0-4 and 9-13; none after (1 s left). With 20 s, the third round (from 18 s)
+    # is cut at 20 s, and the second one is reported.
+    assert report.attempts == 2 and report.cut_short_round is None
+    clock = [0.0]
+    report, _slept = run_rounds(RoundsTester(100, clock, round_s=4.0), clock, 20.0, [])
+    assert clock[0] == 20.0 and report.attempts == 3 and report.cut_short_round == 3
+    assert report.conversations[0].steps[0].problems == ["expected something else"]
+    assert "Round 3 ran out of time; the last complete round is shown." in report.format_text()

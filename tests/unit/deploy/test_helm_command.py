@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from ci_toolkit.cli import main
-from ci_toolkit.deploy.conversations import Conversation, ConversationResult, Step, StepResult
+from ci_toolkit.deploy.conversations import ConversationResult, StepResult
 from ci_toolkit.deploy.flow import HelmStep, SmokePlan, run_deploy
 from ci_toolkit.deploy.helm import (
     HelmCli,
@@ -19,6 +19,7 @@ from ci_toolkit.deploy.helm import (
     rollback_args,
     upgrade_args,
 )
+from ci_toolkit.deploy.smoke_file import Conversation, Step
 from ci_toolkit.errors import ToolkitError, UsageError
 from ci_toolkit.proc import Console
 from ci_toolkit.resources import shipped_path
@@ -26,14 +27,6 @@ from tests.fakes.fake_helm import FakeHelm, deployed
 
 IMAGE = "ghcr.io/acme/coffee-actions"
 SHA = "3f2c1ab"
-
-
-@pytest.fixture
-def fake_helm(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> FakeHelm:
-    helm = FakeHelm(tmp_path / "bin", {"coffee": deployed("superseded", "deployed")})
-    for name, value in helm.env().items():
-        monkeypatch.setenv(name, value)
-    return helm
 
 
 def spec(**overrides: object) -> UpgradeSpec:
@@ -131,7 +124,9 @@ def test_first_install_has_nothing_to_roll_back_to(fake_helm: FakeHelm) -> None:
     step.upgrade()
 
     assert (step.previous_revision, step.revision) == (None, 1)
-    assert step.rollback() is None
+    with pytest.raises(ToolkitError, match="helm release 'new-bot' stays installed: this run "
+                                           "installed it"):
+        step.rollback()
     assert "rollback" not in [call[0] for call in fake_helm.calls]
 
 
@@ -161,7 +156,7 @@ class FailingTester:
 
     base_url = "http://bot.example"
 
-    def talk(self, conversation: Conversation) -> ConversationResult:
+    def talk(self, conversation: Conversation, deadline: float = 0.0) -> ConversationResult:
         step = StepResult(conversation.steps[0], bot_texts=["Bye"],
                           problems=['expected bot text containing "Hi"'])
         return ConversationResult(conversation, [step])

@@ -19,6 +19,7 @@ from ci_toolkit.deploy.request import (
     ModelRequest,
     SmokeRequest,
 )
+from tests.fakes.rasax_server import model_archive
 
 
 def test_secrets_are_the_documented_env_vars_and_are_masked_first() -> None:
@@ -78,8 +79,7 @@ def test_wrong_options_are_usage_errors(argv: list[str], message: str, tmp_path:
 
 def test_missing_rasa_x_credentials_are_named(tmp_path: Path,
                                               capsys: pytest.CaptureFixture[str]) -> None:
-    model = tmp_path / "m.tar.gz"
-    model.write_bytes(b"\x1f\x8b")
+    model = model_archive(tmp_path / "m.tar.gz")
     assert main(["deploy", "--model-target", "rasa-x", "--model", str(model),
                  "--rasax-url", "http://127.0.0.1:9"]) == 2
     assert "CI_TOOLKIT_RASAX_TOKEN" in capsys.readouterr().err

@@ -1,0 +1,144 @@
+"""The smoke test keeps to --smoke-timeout: every round, request and HTTP retry included, even
+against a server that never answers, answers late, trickles its answer a byte at a time or
+fails every time. Short real timeouts against a real HTTP server on 127.0.0.1; each case
+also says what the report must tell."""
+
+from __future__ import annotations
+
+import importlib
+import socket
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from ci_toolkit.cli import main
+from tests.fakes.fake_helm import FakeHelm
+from tests.fakes.rasax_server import FakeRasaX, model_archive, running_fake_rasax
+
+TIMEOUT_S = 1.0
+# Thread hand-over and process overhead; far below one request's own 30 s.
+SLACK_S = 0.8
+WEBHOOK = "/webhooks/rest/webhook$"
+# Three conversations of two steps: six requests, each of which used to get 30 s.
+SMOKE = "conversations:\n" + "".join(
+    f"  - name: c{n}\n    steps:\n      - user: hi\n        bot: Hi\n"
+    f"      - user: bye\n        bot: Bye\n" for n in range(3))
+
+
+def never_answers(fake: FakeRasaX) -> None:
+    fake.hang("POST", WEBHOOK)
+
+
+def answers_late(fake: FakeRasaX) -> None:
+    fake.answer_with("POST", WEBHOOK, 200, b'[{"text": "Hi"}]',
+                     content_type="application/json", delay_s=5)
+
+
+def trickles(fake: FakeRasaX) -> None:
+    # Each byte comes well inside any read timeout; the whole answer would take ~10 s.
+    fake.answer_with("POST", WEBHOOK, 200, b'[{"text": "Hi"}]' + b" " * 40,
+                     content_type="application/json", trickle_s=0.1)
+
+
+def fails_every_time(fake: FakeRasaX) -> None:
+    fake.answer_with("POST", WEBHOOK, 503, b"<html>503 Service Unavailable</html>")
+
+
+CASES: dict[str, tuple[Callable[[FakeRasaX], None], str]] = {
+    # requests' read timeout and the bound on the whole answer end at the same moment.
+    "never answers": (never_answers, "answer within 1 s"),
+    "answers after 5 s": (answers_late, "answer within 1 s"),
+    "trickles a byte at a time": (trickles, "no complete answer within"),
+    "503 every time": (fails_every_time, "HTTP 503: an HTML page"),
+}
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeRasaX]:
+    with running_fake_rasax(FakeRasaX()) as server:
+        yield server
+
+
+@pytest.fixture
+def smoke_file(tmp_path: Path) -> Path:
+    path = tmp_path / "smoke.yml"
+    path.write_text(SMOKE)
+    return path
+
+
+@pytest.fixture(autouse=True)
+def imported() -> None:
+    """What the command imports when it runs, imported before the clock starts: the bound is
+    on the smoke test, not on a cold interpreter."""
+    for module in ("requests", "yaml", "ci_toolkit.commands.deploy", "ci_toolkit.deploy.plan",
+                   "ci_toolkit.gha"):
+        importlib.import_module(module)
+
+
+def timed(argv: list[str]) -> tuple[int, float]:
+    started = time.monotonic()
+    code = main(argv)
+    return code, time.monotonic() - started
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_the_smoke_test_ends_within_its_timeout(name: str, fake: FakeRasaX, smoke_file: Path,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    arrange, says = CASES[name]
+    arrange(fake)
+
+    code, elapsed = timed(["smoke-test", "--smoke-tests", str(smoke_file), "--smoke-url",
+                           fake.base_url, "--smoke-timeout", str(TIMEOUT_S)])
+
+    captured = capsys.readouterr()
+    assert code == 1, captured.err
+    assert elapsed < TIMEOUT_S + SLACK_S, f"{elapsed:.1f} s"
+    assert says in captured.out
+    assert "error: Smoke test FAILED" in captured.err
+
+
+def test_a_closed_port_fails_within_the_timeout(smoke_file: Path,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    code, elapsed = timed(["smoke-test", "--smoke-tests", str(smoke_file), "--smoke-url",
+                           f"http://127.0.0.1:{port}", "--smoke-timeout", str(TIMEOUT_S)])
+    assert code == 1 and elapsed < TIMEOUT_S + SLACK_S
+    assert "Connection refused" in capsys.readouterr().out
+
+
+def test_conversations_that_get_no_time_say_so(fake: FakeRasaX, smoke_file: Path,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    never_answers(fake)
+    main(["smoke-test", "--smoke-tests", str(smoke_file), "--smoke-url", fake.base_url,
+          "--smoke-timeout", str(TIMEOUT_S)])
+    report = capsys.readouterr().out
+    # The first conversation used up the time; the others were not started.
+    assert report.count("not finished: the smoke test ran out of time") == 2
+    assert "1 round(s)" in report
+
+
+def test_a_hanging_smoke_test_in_a_deploy_is_bounded_and_rolled_back(
+        fake: FakeRasaX, fake_helm: FakeHelm, smoke_file: Path, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("CI_TOOLKIT_RASAX_TOKEN", "rx-t")
+    fake.api_tokens.add("rx-t")
+    fake.add_model("old", model_archive(tmp_path / "old.tar.gz").read_bytes(), ("production",))
+    never_answers(fake)
+
+    started = time.monotonic()
+    code = main(["deploy", "--model-target", "rasa-x", "--rasax-url", fake.base_url,
+                 "--model", str(model_archive(tmp_path / "new.tar.gz")),
+                 "--helm-release", "coffee", "--smoke-tests", str(smoke_file),
+                 "--smoke-timeout", str(TIMEOUT_S)])
+    smoke_s = time.monotonic() - started
+
+    err = capsys.readouterr().err
+    assert code == 1
+    assert smoke_s < TIMEOUT_S + 5, f"{smoke_s:.1f} s"  # the helm stand-in takes ~1 s
+    assert "Rolled back: re-tagged model 'old' as 'production' in Rasa X; rolled helm release " \
+           "'coffee' back to revision 2" in err
+    assert fake.tagged("production") == ["old"]
