@@ -7,8 +7,8 @@ the interpreter that actions/setup-python provides, from the root of the action'
     python -m ci_toolkit.action_helpers install     # make a venv with rasa and ci-toolkit
 
 At that point only the standard library is available, so this module (and the ci_toolkit
-modules it imports: errors, gha, proc) must import nothing else. Anything an action needs
-beyond one command line lives here, where it is tested, instead of in bash.
+modules it imports: errors, gha, interrupts, proc) must import nothing else. Anything an action
+needs beyond one command line lives here, where it is tested, instead of in bash.
 """
 
 from __future__ import annotations
@@ -22,8 +22,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from ci_toolkit import __version__
-from ci_toolkit.errors import ToolkitError, UsageError
+from ci_toolkit import __version__, interrupts
+from ci_toolkit.errors import Interrupted, ToolkitError, UsageError
 from ci_toolkit.gha import ActionsRuntime, report_error
 from ci_toolkit.proc import Console, run
 
@@ -266,13 +266,17 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
 
     environ = dict(os.environ if environ is None else environ)
     runtime = ActionsRuntime(environ)
-    try:
-        _run(arguments, environ, runtime)
-    except ToolkitError as error:
-        return report_error(error, runtime)
-    except OSError as error:
-        # A file the step needs (workspace, requirements, $GITHUB_OUTPUT) cannot be used.
-        return report_error(ToolkitError(str(error)), runtime)
+    # pip and venv run in sessions of their own (proc.py): stop them on a signal.
+    with interrupts.handle_signals():
+        try:
+            _run(arguments, environ, runtime)
+        except Interrupted as stop:
+            return interrupts.report(stop)
+        except ToolkitError as error:
+            return report_error(error, runtime)
+        except OSError as error:
+            # A file the step needs (workspace, requirements, $GITHUB_OUTPUT) cannot be used.
+            return report_error(ToolkitError(str(error)), runtime)
     return 0
 
 

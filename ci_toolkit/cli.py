@@ -13,8 +13,8 @@ import traceback
 
 import click
 
-from ci_toolkit import __version__
-from ci_toolkit.errors import EXIT_BUG, EXIT_INTERRUPTED, ToolkitError
+from ci_toolkit import __version__, interrupts
+from ci_toolkit.errors import EXIT_BUG, EXIT_INTERRUPTED, Interrupted, ToolkitError
 from ci_toolkit.gha import ActionsRuntime, report_error
 
 # name -> (module, attribute, one-line help shown by `ci-toolkit --help`)
@@ -81,11 +81,21 @@ def cli() -> None:
 
     \b
     Exit codes: 0 passed, 1 a stage or gate failed, 2 bad usage or input,
-    3 a bug in ci-toolkit, 130 interrupted.
+    3 a bug in ci-toolkit, 130 interrupted (Ctrl-C, SIGINT), 143 terminated (SIGTERM).
     """
 
 
 def main(argv: list[str] | None = None) -> int:
+    # A signal stops every process the command started and ends it with 128 + its number,
+    # wherever it arrives: also in an error being reported below.
+    with interrupts.handle_signals():
+        try:
+            return _main(argv)
+        except Interrupted as stop:
+            return interrupts.report(stop)
+
+
+def _main(argv: list[str] | None) -> int:
     try:
         cli.main(args=argv, prog_name="ci-toolkit", standalone_mode=False)
     except ToolkitError as error:

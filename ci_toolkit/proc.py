@@ -20,7 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
-from ci_toolkit.errors import ToolkitError
+from ci_toolkit import interrupts
+from ci_toolkit.errors import Interrupted, ToolkitError
 
 ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 # tqdm progress bars (rasa's epochs, predictions) redraw many times a second; reading in
@@ -161,7 +162,7 @@ def _open_log(log_file: Path | None, argv: Sequence[str]) -> TextIO | None:
 def _start(argv: Sequence[str], cwd: Path | None, env: Mapping[str, str] | None,
            log: TextIO | None) -> subprocess.Popen[str]:
     try:
-        return subprocess.Popen(
+        return interrupts.start(lambda: subprocess.Popen(
             argv,
             cwd=cwd,
             env=dict(env) if env is not None else None,
@@ -172,11 +173,18 @@ def _start(argv: Sequence[str], cwd: Path | None, env: Mapping[str, str] | None,
             encoding="utf-8",
             errors="replace",
             bufsize=1,
-        )
-    except OSError as error:
+            # A group of its own: stopping it stops the child's own children too (rasa's
+            # workers), and a Ctrl-C in the terminal reaches ci-toolkit alone, which
+            # stops the children itself (ci_toolkit/interrupts.py).
+            start_new_session=True,
+        ))
+    except BaseException as error:  # not started: OSError, or refused after an interrupt
         if log is not None:
             log.close()
-        raise ToolkitError(f"Could not start {argv[0]}: {error.strerror or error}.") from error
+        if isinstance(error, OSError):
+            raise ToolkitError(f"Could not start {argv[0]}: {error.strerror or error}.") \
+                from error
+        raise
 
 
 def _start_pumps(child: subprocess.Popen[str], *, label: str, started: float,
@@ -203,21 +211,17 @@ def _start_pumps(child: subprocess.Popen[str], *, label: str, started: float,
 
 def _wait(child: subprocess.Popen[str], *, label: str, program: str,
           timeout_s: float | None) -> int:
-    """The exit code; a child that runs too long or is interrupted does not outlive us."""
+    """The exit code; a child that runs too long or is interrupted does not outlive us,
+    nor do its own children."""
     try:
         return child.wait(timeout=timeout_s)
     except subprocess.TimeoutExpired as error:
-        child.kill()
-        child.wait()
+        interrupts.stop_group(child, grace_s=0)
         raise ToolkitError(
             f"{label}: '{program}' ran longer than {timeout_s:.0f} s and was stopped."
         ) from error
-    except KeyboardInterrupt:
-        child.terminate()
-        try:
-            child.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            child.kill()
+    except (KeyboardInterrupt, Interrupted):
+        interrupts.stop_group(child)
         raise
 
 
@@ -235,9 +239,11 @@ def run(
 
     Never raises for a non-zero exit: the caller decides what success means (rasa often
     exits 0 on failure and vice versa). Raises ToolkitError only if the program cannot start
-    or runs past ``timeout_s``.
+    or runs past ``timeout_s``, and Interrupted (on any thread) once a signal stopped the
+    run: then nothing starts, and a child that ends is no result (it was killed).
     """
     argv = tuple(str(a) for a in argv)
+    interrupts.check()
     console.child_line(label, time.monotonic(), f"$ {shlex.join(argv)}")
     log = _open_log(log_file, argv)
     started = time.monotonic()
@@ -247,11 +253,13 @@ def run(
     try:
         returncode = _wait(child, label=label, program=argv[0], timeout_s=timeout_s)
     finally:
+        interrupts.forget(child)
         for pump in pumps:
             pump.join(timeout=5)
         if log is not None:
             log.write(f"# exit code {child.returncode}\n")
             log.close()
+    interrupts.check()
     return Completed(
         argv=argv,
         returncode=returncode,

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import io
+import signal
 from pathlib import Path
 
 import click
 import pytest
 
 from ci_toolkit import action_helpers, cli
-from ci_toolkit.errors import ToolkitError, UsageError
+from ci_toolkit.errors import Interrupted, ToolkitError, UsageError
 from ci_toolkit.gha import ActionsRuntime, report_error
 
 MESSAGE = "The domain has 2 problems. Fix them, then run again."
@@ -92,5 +93,38 @@ def test_an_unreadable_file_in_the_action_helper_is_reported_the_same_way(
     assert action_helpers.main(["prepare"], environ) == 1
     captured = capsys.readouterr()
     last = captured.err.strip().splitlines()[-1]
-    assert last.startswith("error: [Errno 2] No such file or directory: ")
-    assert captured.out.startswith("::error::[Errno 2] No such file or directory")
+    expected = f"cannot write to GITHUB_OUTPUT={environ['GITHUB_OUTPUT']}: the directory "
+    assert last.startswith(f"error: {expected}")
+    assert captured.out.startswith(f"::error::{expected}")
+
+
+@click.command()
+@click.argument("how")
+def stopped(how: str) -> None:
+    if how == "ctrl-c-in-a-prompt":
+        raise click.exceptions.Abort()
+    raise Interrupted(getattr(signal, how))
+
+
+# How a command is cut short -> (exit code, the message on stderr)
+INTERRUPT_CASES = [
+    ("SIGINT", 130, "error: ci-toolkit was interrupted by SIGINT; no process of its own was "
+                    "running. Nothing from the interrupted work was saved; run the command "
+                    "again.\n"),
+    ("SIGTERM", 143, "error: ci-toolkit was interrupted by SIGTERM;"),
+    ("SIGHUP", 129, "error: ci-toolkit was interrupted by SIGHUP;"),
+    ("ctrl-c-in-a-prompt", 130, "Interrupted.\n"),
+]
+
+
+@pytest.mark.parametrize(("how", "code", "message"), INTERRUPT_CASES)
+def test_an_interrupt_exits_with_128_plus_the_signal_and_one_line(
+    how: str, code: int, message: str, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.delenv("GITHUB_ACTIONS", raising=False)
+    monkeypatch.setitem(cli.COMMANDS, "stopped", (__name__, "stopped", "Stops."))
+    assert cli.main(["stopped", how]) == code
+    captured = capsys.readouterr()
+    assert captured.err.startswith(message) and captured.err.count("\n") == 1
+    assert captured.out == ""

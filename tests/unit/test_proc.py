@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import io
+import re
 import sys
 from pathlib import Path
 
 import pytest
 
-from ci_toolkit import proc
+from ci_toolkit import interrupts, proc
 from ci_toolkit.errors import ToolkitError
 
 CHILD = r"""
@@ -45,10 +46,23 @@ def test_missing_program_is_a_clear_error() -> None:
         proc.find_executable("no-such-program-xyz", hint="Fix it.")
 
 
-def test_timeout_stops_the_child() -> None:
+# Starts a worker of its own (as rasa does), says its pid, and works on.
+PARENT = r"""
+import subprocess, sys, time
+worker = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+print(f"worker pid {worker.pid}", flush=True)
+time.sleep(60)
+"""
+
+
+def test_timeout_stops_the_child_and_its_own_children(tmp_path: Path) -> None:
+    log = tmp_path / "slow.log"
     with pytest.raises(ToolkitError, match="ran longer than 1 s"):
-        proc.run([sys.executable, "-c", "import time; time.sleep(30)"], label="slow",
-                 console=proc.Console(io.StringIO()), timeout_s=1)
+        proc.run([sys.executable, "-c", PARENT], label="slow",
+                 console=proc.Console(io.StringIO()), timeout_s=1, log_file=log)
+    worker = int(re.findall(r"worker pid (\d+)", log.read_text())[0])
+    running = [p for p in interrupts.processes() if p.pid == worker and p.state != "Z"]
+    assert running == []
 
 
 def test_held_lines_come_back_whole_with_a_heartbeat_meanwhile() -> None:
