@@ -12,7 +12,7 @@ import click
 
 from ci_toolkit.commands import option_from, option_group
 from ci_toolkit.errors import UsageError
-from ci_toolkit.report.gates import GateSettings, parse_minimum
+from ci_toolkit.report.gates import GateSettings, fraction, parse_minimum
 
 if TYPE_CHECKING:
     from ci_toolkit.report.model import Report
@@ -42,12 +42,26 @@ class MinimumType(click.ParamType):
             self.fail(error.message, param, ctx)
 
 
+class FractionType(click.ParamType):
+    """A number from 0 to 1. (click.FloatRange lets "nan" through: no comparison fails.)"""
+
+    name = "FRACTION"
+
+    def convert(self, value: Any, param: click.Parameter | None,
+                ctx: click.Context | None) -> float:
+        option = param.opts[0] if param is not None and param.opts else "the value"
+        try:
+            return fraction(value, option)
+        except UsageError as error:
+            self.fail(error.message, param, ctx)
+
+
 # --baseline, --min, --max-drop and --fail-on-failed-stories, made from GateSettings' fields.
 gate_options = option_group(
     option_from(GateSettings, "baseline", type=click.Path(path_type=Path)),
     option_from(GateSettings, "minimums", "--min", type=MinimumType(), multiple=True,
                 show_default=False),
-    option_from(GateSettings, "max_drop", type=click.FloatRange(0.0, 1.0)),
+    option_from(GateSettings, "max_drop", type=FractionType()),
     option_from(GateSettings, "fail_on_failed_stories",
                 "--fail-on-failed-stories/--allow-failed-stories", show_default=False),
 )
@@ -66,10 +80,11 @@ def gate_settings_from(**params: Any) -> tuple[GateSettings, Report | None]:
 
 
 def gate_settings(params: dict[str, Any]) -> GateSettings:
-    """GateSettings from a command's parameters (the names in GATE_PARAMS)."""
+    """GateSettings from a command's parameters (the names in GATE_PARAMS), checked: a bad
+    combination is a UsageError (exit 2) before the command does anything."""
     return GateSettings(
         baseline=Path(params["baseline"]) if params.get("baseline") else None,
         minimums=tuple(params.get("minimums") or ()),
         max_drop=params.get("max_drop"),
         fail_on_failed_stories=bool(params.get("fail_on_failed_stories", False)),
-    )
+    ).check()

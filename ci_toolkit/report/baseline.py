@@ -111,8 +111,5 @@ def read_baseline(path: Path | None, *, actions: ActionsRuntime) -> Report | Non
     try:
         return load_baseline(path)
     except MissingBaseline as missing:
-        import click
-
-        click.echo(f"warning: {missing}", err=True)
-        actions.annotate("warning", str(missing), title="ci-toolkit baseline")
+        actions.warn(str(missing), title="ci-toolkit baseline")
         return None

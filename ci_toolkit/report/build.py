@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -167,6 +168,28 @@ def write_json(path: Path, content: Any) -> Path:
     return path
 
 
-def write_report(report: Report, report_dir: Path) -> Path:
-    write_json(report_dir / RTT_REPORT_FILE, report.rtt)
-    return write_json(report_dir / REPORT_FILE, report.to_dict())
+def redact_json(value: Any, redact: Callable[[str], str]) -> Any:
+    """``value`` with every string redacted, keys too (intent and story names are keys).
+
+    Data, not the JSON text, is redacted: replacing text inside an escape sequence could
+    leave a file that is no longer JSON.
+    """
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, dict):
+        return {redact_json(key, redact): redact_json(item, redact) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [redact_json(item, redact) for item in value]
+    return value
+
+
+def redact_report(report: Report, redact: Callable[[str], str]) -> Report:
+    """The report with every secret redacted, for everything shown or written from it."""
+    return Report.from_dict(redact_json(report.to_dict(), redact))
+
+
+def write_report(report: Report, report_dir: Path, *, redact: Callable[[str], str]) -> Path:
+    """report.json and report-rtt.json, with every secret of the run redacted (``redact``:
+    usually ActionsRuntime.redact, which knows the environment's secrets)."""
+    write_json(report_dir / RTT_REPORT_FILE, redact_json(report.rtt, redact))
+    return write_json(report_dir / REPORT_FILE, redact_json(report.to_dict(), redact))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -86,8 +87,10 @@ def label_scores(classification: Classification | None,
     baseline_labels = baseline.labels if baseline is not None else {}
     scores = []
     for name, values in classification.labels.items():
-        confused = values.confused_with or {}
-        ranked = sorted(((str(label), int(count)) for label, count in confused.items()),
+        # The schema does not type confusion counts: keep the ones that are counts.
+        confused = values.confused_with if isinstance(values.confused_with, Mapping) else {}
+        ranked = sorted(((str(label), count) for label, count in confused.items()
+                         if isinstance(count, int) and not isinstance(count, bool)),
                         key=lambda item: (-item[1], item[0]))
         previous = baseline_labels.get(name)
         support = values.support

@@ -17,6 +17,8 @@ from ci_toolkit.errors import UsageError
 from ci_toolkit.options import setting
 from ci_toolkit.report.metrics import (
     ALIASES,
+    FRACTION_METRICS,
+    METRIC_SECTIONS,
     canonical_metric,
     explain_missing,
     headline_metrics,
@@ -65,9 +67,39 @@ class GateSettings:
     def configured(self) -> bool:
         return bool(self.minimums) or self.max_drop is not None or self.fail_on_failed_stories
 
+    def check(self) -> GateSettings:
+        """The settings, or a UsageError (exit 2) before anything runs.
+
+        A --baseline that is given but missing stays a warning (the target branch's first run
+        has no report yet); only --max-drop without any --baseline is an error.
+        """
+        for metric, threshold in self.minimums:
+            fraction(threshold, f"the minimum of {metric}")
+        if self.max_drop is not None:
+            fraction(self.max_drop, "--max-drop")
+            if self.baseline is None:
+                raise UsageError(
+                    "--max-drop needs a baseline to compare with, but no --baseline was given. "
+                    "Pass --baseline REPORT_JSON (CI_TOOLKIT_BASELINE), usually the target "
+                    "branch's last report.json, or drop --max-drop (CI_TOOLKIT_MAX_DROP).")
+        return self
+
 
 def _alias_help() -> str:
     return ", ".join(sorted(ALIASES))
+
+
+def fraction(value: object, what: str) -> float:
+    """``value`` as a number from 0 to 1, or a UsageError naming ``what``."""
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise UsageError(f"{what} is '{value}', which is not a number. Write a fraction "
+                         "such as 0.02.") from None
+    if not math.isfinite(number) or not 0.0 <= number <= 1.0:
+        raise UsageError(f"{what} is '{value}', but it must be between 0 and 1: metrics "
+                         "are fractions (0.9 is 90%).")
+    return number
 
 
 def parse_minimum(text: str) -> tuple[str, float]:
@@ -83,18 +115,7 @@ def parse_minimum(text: str) -> tuple[str, float]:
             "'intent_f1>=0.9' or 'nlu.intent_classification.accuracy>=0.85'."
         )
     metric, raw_value = match.group("metric"), match.group("value")
-    try:
-        threshold = float(raw_value)
-    except ValueError:
-        raise UsageError(
-            f"the minimum '{text}' has '{raw_value}' as its value, which is not a number. "
-            "Write a fraction such as 0.9."
-        ) from None
-    if not math.isfinite(threshold) or not 0.0 <= threshold <= 1.0:
-        raise UsageError(
-            f"the minimum '{text}' must be between 0 and 1: metrics are fractions "
-            f"(write 0.9, not 90)."
-        )
+    threshold = fraction(raw_value, f"the value of the minimum '{text}'")
     if metric not in ALIASES and "." not in metric:
         raise UsageError(
             f"'{metric}' in '{text}' is neither a short metric name nor a dotted path in "
@@ -103,7 +124,16 @@ def parse_minimum(text: str) -> tuple[str, float]:
         )
     if not _PATH.match(metric):
         raise UsageError(f"'{metric}' in '{text}' is not a dotted path such as 'a.b.c'.")
-    return canonical_metric(metric), threshold
+    path = canonical_metric(metric)
+    section, *_, leaf = path.split(".")
+    if section not in METRIC_SECTIONS or leaf not in FRACTION_METRICS:
+        raise UsageError(
+            f"'{metric}' in '{text}' names no metric of report.json: a path starts with "
+            f"{', '.join(METRIC_SECTIONS)} (or a task such as intent_classification) and ends "
+            f"with {', '.join(FRACTION_METRICS)}, e.g. "
+            "'nlu.intent_classification.weighted_avg.f1_score'. Short names: "
+            f"{_alias_help()}.")
+    return path, threshold
 
 
 def _number(value: float | None) -> str:

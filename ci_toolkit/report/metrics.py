@@ -36,6 +36,10 @@ ALIASES: dict[str, str] = {
     "cv_response_f1": "cross_validation.response_selection.test.f1_score.mean",
 }
 
+# Where metrics live in report.json, and the names of the values that are fractions (a
+# minimum gate compares one of these; cross-validation's are under ".mean").
+METRIC_SECTIONS = ("nlu", "core", "cross_validation")
+FRACTION_METRICS = ("accuracy", "f1_score", "precision", "recall", "mean")
 # Tasks that live under "nlu." or "core." may be named without that prefix (RTT habit).
 _SECTION_OF_TASK = {
     "intent_classification": "nlu",

@@ -14,7 +14,12 @@ import click
 
 from ci_toolkit.errors import EXIT_FAILED, EXIT_OK
 from ci_toolkit.pipeline.result_table import render_table
-from ci_toolkit.report.build import build_report, collect_artifacts, write_report
+from ci_toolkit.report.build import (
+    build_report,
+    collect_artifacts,
+    redact_report,
+    write_report,
+)
 from ci_toolkit.report.gates import GateSettings, evaluate_gates
 from ci_toolkit.report.model import Report, Verdict
 
@@ -49,9 +54,11 @@ def publish_run(run: PipelineRun, *, gates: GateSettings | None, baseline: Repor
     """Build and judge the report of a finished run, write it, show it; the exit code."""
     report = build_report(run, commit=context.commit_sha(run.project.root), context=context,
                           artifacts=collect_artifacts(run))
-    report = judge(report, gates=gates, baseline=baseline)
+    # A secret that rasa echoed into a message or a story reaches neither report.json nor
+    # the table nor the outputs: the run's redactor (ActionsRuntime.redact) removes it.
+    report = redact_report(judge(report, gates=gates, baseline=baseline), actions.redact)
     # The report is written before anything remote is tried: nothing is lost.
-    path = write_report(report, run.settings.reports_root)
+    path = write_report(report, run.settings.reports_root, redact=actions.redact)
     click.echo(render_table(report, report_path=os.path.relpath(path)))
     if actions.active:
         # Annotations come from `ci-toolkit summary`, which every workflow runs next.

@@ -28,6 +28,7 @@ from ci_toolkit.report.metrics import (
     metric,
 )
 from ci_toolkit.report.model import Artifacts, GateResult, Report, Status
+from ci_toolkit.summary.escape import safe_url
 from ci_toolkit.summary.locations import locate
 from ci_toolkit.summary.view import (
     MAX_STORY_YAML,
@@ -154,7 +155,7 @@ def _at_commit(report: Report, what: str, suffix: str = "") -> str | None:
     github, commit = report.run.github, report.run.commit
     if not (commit and github is not None and github.server_url and github.repository):
         return None
-    return f"{github.server_url}/{github.repository}/{what}/{commit}{suffix}"
+    return safe_url(f"{github.server_url}/{github.repository}/{what}/{commit}{suffix}")
 
 
 def _stories(report: Report, root: Path) -> list[StoryRow]:
@@ -256,7 +257,8 @@ def _header(report: Report, baseline: Report | None, gates: list[GateResult],
 
 
 def _links(report: Report) -> dict[str, Any]:
-    run_url = report.run.github.run_url if report.run.github is not None else None
+    # Only an http(s) URL becomes a link; the template shows no link for anything else.
+    run_url = safe_url(report.run.github.run_url) if report.run.github is not None else None
     return {
         "images": _image_names(report.artifacts),
         "results_dir": report.artifacts.results_dir,

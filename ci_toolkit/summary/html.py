@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ci_toolkit.resources import package_template_dir
+from ci_toolkit.summary.escape import safe_url
 
 if TYPE_CHECKING:
     import jinja2
@@ -70,6 +71,8 @@ def _environment() -> jinja2.Environment:
         lstrip_blocks=True,
     )
     env.filters["picture_title"] = _title
+    # A report could name a javascript: URL; autoescaping does not stop that in an href.
+    env.filters["url"] = lambda value: safe_url(value) or ""
     return env
 
 
@@ -77,8 +80,6 @@ def render_html(view: SummaryView, pictures: list[Picture]) -> str:
     return _environment().get_template("report.html.j2").render(view=view, pictures=pictures)
 
 
-def write_html_report(path: Path, view: SummaryView, report: Report, *,
-                      root: Path) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(render_html(view, collect_pictures(report, root)), encoding="utf-8")
-    return path
+def html_report(view: SummaryView, report: Report, *, root: Path) -> str:
+    """The whole HTML report, with the pictures the report lists read from under ``root``."""
+    return render_html(view, collect_pictures(report, root))

@@ -7,52 +7,52 @@ summary says what was cut. A final hard cut guards against any single huge item.
 
 from __future__ import annotations
 
-import html
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from ci_toolkit.resources import package_template_dir
+from ci_toolkit.summary.escape import code, fence, html_text, safe_url, text
 
 if TYPE_CHECKING:
     import jinja2
+    from markupsafe import Markup
 
     from ci_toolkit.summary.build import CutList, SummaryView
 
+__all__ = ["cell", "code", "fence", "render_markdown", "tidy_blank_lines"]
 GITHUB_COMMENT_LIMIT = 65536
 # Stay below the limit with room to spare: GitHub may count some characters (emoji with
 # variation selectors) differently from Python.
 COMMENT_BUDGET = 64000
 # The job summary of one step may hold 1 MiB; characters here, bytes there.
 STEP_SUMMARY_BUDGET = 250_000
-_BACKTICKS = re.compile(r"`+")
+# Markdown text escaping, under the name the templates use for it.
+cell = text
 
 
-def cell(value: object) -> str:
-    """Text that is safe inside a Markdown table cell: no pipes, no line breaks, no HTML."""
-    text = html.escape(str(value), quote=False)
-    return text.replace("|", "\\|").replace("\r", " ").replace("\n", " ")
+def _filters() -> dict[str, Callable[[object], Markup]]:
+    """Each filter's result is Markdown that is safe as it is (markupsafe's Markup, so that
+    neither the default escaping below nor autoescaping touches it again)."""
+    from markupsafe import Markup
+
+    def wrap(function: Callable[[object], str]) -> Callable[[object], Markup]:
+        return lambda value: Markup(function(value))
+
+    return {
+        "cell": wrap(text), "code": wrap(code), "fence": wrap(fence), "html": wrap(html_text),
+        "url": wrap(lambda value: safe_url(value) or ""),
+        # Only for text that goes into a code fence (or is our own, like the marker).
+        "verbatim": wrap(str),
+    }
 
 
-def code(value: object) -> str:
-    """A code span that survives any backticks in the value, safe inside a table cell."""
-    text = str(value).replace("\r", " ").replace("\n", " ")
-    longest = max((len(run) for run in _BACKTICKS.findall(text)), default=0)
-    ticks = "`" * (longest + 1)
-    padded = f" {text} " if text.startswith("`") or text.endswith("`") else text
-    return f"{ticks}{padded}{ticks}".replace("|", "\\|")
+def _escape_by_default(value: object) -> Markup:
+    """Every value a template prints without a filter is untrusted text: escape it."""
+    from markupsafe import Markup
 
-
-def fence(value: object) -> str:
-    """A code fence longer than any run of backticks in the block."""
-    longest = max((len(run) for run in _BACKTICKS.findall(str(value))), default=0)
-    return "`" * max(3, longest + 1)
-
-
-def escape_html(value: object) -> str:
-    return html.escape(str(value), quote=True)
+    return value if isinstance(value, Markup) else Markup(text(value))
 
 
 @lru_cache(maxsize=1)
@@ -61,13 +61,18 @@ def environment() -> jinja2.Environment:
 
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(package_template_dir())),
-        autoescape=False,  # Markdown: every value is escaped explicitly by a filter
+        # Escaping is the default: `finalize` escapes every printed value as Markdown text
+        # unless a filter or a macro already made it Markdown (Markup). Autoescaping is on
+        # only so that macros return Markup; finalize runs first, so no HTML escaping is
+        # ever applied on top.
+        autoescape=True,
+        finalize=_escape_by_default,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    env.filters.update(cell=cell, code=code, fence=fence, html=escape_html)
+    env.filters.update(_filters())
     return env
 
 

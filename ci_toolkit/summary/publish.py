@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from ci_toolkit.errors import ToolkitError
+from ci_toolkit.errors import ToolkitError, UsageError
 from ci_toolkit.options import setting
 from ci_toolkit.report.baseline import read_baseline
 from ci_toolkit.report.gates import (
@@ -27,6 +27,7 @@ from ci_toolkit.report.gates import (
 from ci_toolkit.report.load import load_report
 from ci_toolkit.summary.annotations import emit_annotations
 from ci_toolkit.summary.build import build_summary
+from ci_toolkit.summary.escape import safe_url
 from ci_toolkit.summary.markdown import COMMENT_BUDGET, STEP_SUMMARY_BUDGET, render_markdown
 
 if TYPE_CHECKING:
@@ -94,8 +95,7 @@ class Rendering:
 
 
 def _warn(actions: ActionsRuntime, message: str) -> None:
-    click.echo(f"warning: {message}", err=True)
-    actions.annotate("warning", message, title="ci-toolkit summary")
+    actions.warn(message, title="ci-toolkit summary")
 
 
 def pull_request_number(context: GitHubContext) -> int | None:
@@ -115,6 +115,10 @@ def _comment_blocker(context: GitHubContext) -> str | None:
                 "the job. The summary is in the job summary.")
     if "/" not in context.repository:
         return "no PR comment: GITHUB_REPOSITORY (owner/name) is not set."
+    if safe_url(context.api_url) is None:
+        return (f"no PR comment: GITHUB_API_URL '{context.api_url}' is not an http(s) URL. "
+                "Leave it unset for github.com; on GitHub Enterprise Server it is "
+                "https://HOST/api/v3 (the runner sets it).")
     return None
 
 
@@ -130,27 +134,47 @@ def github_client(token: str, api_url: str) -> Github:
                                     allowed_methods=frozenset({"GET"})))
 
 
+def _redacted(markdown: str, actions: ActionsRuntime) -> str:
+    """The summary through the run's redactor (the report may quote a secret), all but its
+    first line: the marker must stay intact, or the sticky comment is never found again."""
+    marker, _, rest = markdown.partition("\n")
+    return f"{marker}\n{actions.redact(rest)}"
+
+
+def _write_text(path: Path, text: str, option: str) -> None:
+    """Write a file the user named; a path that cannot be written is a usage error."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    except OSError as error:
+        blocker = next((parent for parent in path.parents if parent.exists()), None)
+        why = (f"{blocker} is a file, not a directory"
+               if blocker is not None and not blocker.is_dir() else error.strerror or error)
+        raise UsageError(f"cannot write {path} ({why}). Choose another {option} path.") from None
+
+
 def _write_files(request: SummaryRequest, rendering: Rendering, actions: ActionsRuntime
                  ) -> tuple[Path, SummaryView, str]:
     view = rendering.view()
-    markdown = render_markdown(view, None)  # the file keeps everything
+    markdown = _redacted(render_markdown(view, None), actions)  # the file keeps everything
     output = request.output or request.report.parent / "summary.md"
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(markdown, encoding="utf-8")
+    _write_text(output, markdown, "--output")
     click.echo(f"Summary written to {output} ({len(markdown)} characters).", err=True)
     if request.html is not None:
-        from ci_toolkit.summary.html import write_html_report
+        from ci_toolkit.summary.html import html_report
 
-        write_html_report(request.html, view, rendering.report, root=Path.cwd())
+        page = html_report(view, rendering.report, root=Path.cwd())
+        _write_text(request.html, actions.redact(page), "--html")
         click.echo(f"HTML report written to {request.html}.", err=True)
     if not actions.active:
         click.echo(markdown)
     step_summary = actions.active if request.step_summary is None else request.step_summary
-    if step_summary:
-        text = (markdown if len(markdown) <= STEP_SUMMARY_BUDGET
-                else rendering.markdown(STEP_SUMMARY_BUDGET))
-        if not actions.append_step_summary(text):
-            _warn(actions, "--step-summary is on, but GITHUB_STEP_SUMMARY is not set.")
+    if step_summary and not actions.environ.get("GITHUB_STEP_SUMMARY"):
+        _warn(actions, "--step-summary is on, but GITHUB_STEP_SUMMARY is not set.")
+    elif step_summary:
+        # A job summary that cannot be written is a warning (said by append_step_summary).
+        actions.append_step_summary(markdown if len(markdown) <= STEP_SUMMARY_BUDGET
+                                    else rendering.markdown(STEP_SUMMARY_BUDGET))
     return output, view, markdown
 
 
@@ -172,8 +196,8 @@ def _comment(request: SummaryRequest, rendering: Rendering, marker: str, *,
         return
     outcome = publish_sticky_comment(
         connect(context.token, context.api_url), repository=context.repository,
-        pr_number=number, body=rendering.markdown(COMMENT_BUDGET), marker=marker,
-        api_url=context.api_url, secrets=(context.token,))
+        pr_number=number, body=_redacted(rendering.markdown(COMMENT_BUDGET), actions),
+        marker=marker, api_url=context.api_url, secrets=(context.token,))
     if outcome.ok:
         click.echo(f"PR comment {outcome.action}: {outcome.url}", err=True)
     else:
@@ -185,6 +209,8 @@ def publish_summary(request: SummaryRequest, *, context: GitHubContext,
     """Render, write and post the summary of one report. Raises ToolkitError when a gate
     given in ``request.gates`` fails, after everything is written."""
     actions.add_mask(context.token or None)
+    # Later steps read the outputs: a $GITHUB_OUTPUT that cannot be written fails now.
+    actions.check_output_file()
     report = load_report(request.report)
     settings = request.gates
     baseline = read_baseline(settings.baseline, actions=actions)

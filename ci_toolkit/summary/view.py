@@ -21,8 +21,8 @@ def marker(assistant_name: str) -> str:
     return f"<!-- ci-toolkit:summary:{safe.replace('--', '-_') or 'assistant'} -->"
 
 
-def shorten(text: str | None, limit: int = MAX_TEXT) -> str:
-    text = (text or "").strip()
+def shorten(text: object, limit: int = MAX_TEXT) -> str:
+    text = ("" if text is None else str(text)).strip()
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 

@@ -4,6 +4,8 @@ It answers the way api.github.com does (status codes, JSON shapes, pagination by
 header, 401/403/404/422 bodies) and refuses what GitHub would refuse: no or wrong
 Authorization, no User-Agent, bodies that are not JSON objects with a string ``body``.
 Every request is recorded so tests can assert on paths, methods, headers and bodies.
+``raw_answers`` makes it answer as something that is not the API would (HTML_PAGE: a
+GITHUB_API_URL that points at the web site, a proxy's login page).
 
 Endpoints (under an optional prefix such as GHES's ``/api/v3``):
   GET   /user
@@ -28,6 +30,9 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 DOCS = "https://docs.github.com/rest"
+# What github.com (not api.github.com), a captive portal or a proxy answers: a web page.
+HTML_PAGE = ("<!DOCTYPE html>\n<html lang=\"en\"><head><title>GitHub</title></head>"
+             "<body><h1>Sign in to GitHub</h1></body></html>\n")
 BOT = {"login": "github-actions[bot]", "id": 41898282, "type": "Bot"}
 
 
@@ -53,6 +58,9 @@ class FakeGitHub:
     comments: dict[int, dict[str, Any]] = field(default_factory=dict)  # id -> comment
     # (method, path regex) -> (status, message): answer this instead of doing the work.
     faults: dict[tuple[str, str], tuple[int, str]] = field(default_factory=dict)
+    # (method, path regex) -> (status, content type, body): answer these bytes as they are,
+    # before any authentication, as a wrong GITHUB_API_URL or a proxy would (HTML_PAGE).
+    raw_answers: dict[tuple[str, str], tuple[int, str, str]] = field(default_factory=dict)
     requests: list[Recorded] = field(default_factory=list)
     prefix: str = ""
     base_url: str = ""
@@ -110,6 +118,23 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(data)
         self._recorded.status = status
 
+    def _raw_answer(self, method: str, path: str) -> bool:
+        """Answer with one of FakeGitHub.raw_answers, before any authentication."""
+        for (raw_method, pattern), answer in self.server.fake.raw_answers.items():
+            if raw_method == method and re.fullmatch(pattern, path):
+                self._send_raw(*answer)
+                return True
+        return False
+
+    def _send_raw(self, status: int, content_type: str, text: str) -> None:
+        data = text.encode("utf-8")
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+        self._recorded.status = status
+
     def _error(self, status: int, message: str, **extra: Any) -> None:
         self._send(status, {"message": message, "documentation_url": DOCS, "status": str(status),
                             **extra})
@@ -130,7 +155,8 @@ class _Handler(BaseHTTPRequestHandler):
                                   body)
         with fake.lock:
             fake.requests.append(self._recorded)
-            self._route(method, path, body, raw)
+            if not self._raw_answer(method, path):
+                self._route(method, path, body, raw)
 
     do_GET = lambda self: self._handle("GET")  # noqa: E731
     do_POST = lambda self: self._handle("POST")  # noqa: E731

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.fakes.github_server import BOT, FakeGitHub, running_fake_github
+from tests.fakes.github_server import BOT, HTML_PAGE, FakeGitHub, running_fake_github
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 REPORTS = REPO_ROOT / "tests" / "fixtures" / "reports"
@@ -52,12 +52,12 @@ def fake() -> Iterator[FakeGitHub]:
 
 def run_summary(workdir: Path, fake: FakeGitHub | None, *args: str, token: str | None = TOKEN,
                 event: str = "pull_request", api_url: str | None = None,
-                report_name: str = "coffeebot") -> Run:
+                report_name: str = "coffeebot", report_path: Path | None = None) -> Run:
     workdir.mkdir(parents=True, exist_ok=True)
     report = workdir / "reports" / "report.json"
     report.parent.mkdir(exist_ok=True)
-    report.write_text((REPORTS / f"{report_name}.json").read_text(encoding="utf-8"),
-                      encoding="utf-8")
+    source = report_path or REPORTS / f"{report_name}.json"
+    report.write_text(source.read_text(encoding="utf-8"), encoding="utf-8")
     event_path = workdir / "event.json"
     event_path.write_text(json.dumps({"action": "synchronize", "number": 7,
                                       "pull_request": {"number": 7, "head": {"sha": "abc"}}}))
@@ -227,3 +227,85 @@ def test_enterprise_server_api_prefix_is_honoured(tmp_path: Path) -> None:
     assert run.returncode == 0, run.stderr
     assert [r.method for r in state.requests] == ["GET", "POST"]
     assert len(state.comments) == 1
+
+
+# -- GitHub faults: each a warning with the reason, exit 0, no traceback, no token ------------
+
+HTML = ("text/html; charset=utf-8", HTML_PAGE)
+NOT_THE_API = "did not answer as GitHub's REST API does"
+# (name, what the fake does, extra CLI arguments, token, the reason the warning must give)
+FAULTS = [
+    ("list answers HTML", {"raw": {("GET", r".*/issues/7/comments"): (200, *HTML)}}, (), TOKEN,
+     f"{NOT_THE_API}, for the comments of octo-org/coffee-assistant#7: an HTML page"),
+    ("list answers a JSON object", {"raw": {("GET", r".*/issues/7/comments"):
+                                            (200, "application/json", '{"ok": true}')}},
+     (), TOKEN, "JSON of another shape (a dict)"),
+    ("list answers broken JSON", {"raw": {("GET", r".*/issues/7/comments"):
+                                          (200, "application/json", '[{"id": 1')}},
+     (), TOKEN, "a body that is not valid JSON"),
+    ("POST answers HTML", {"raw": {("POST", r".*/issues/7/comments"): (200, *HTML)}}, (), TOKEN,
+     f"{NOT_THE_API}, for the new comment on octo-org/coffee-assistant#7: an HTML page"),
+    ("GET /user answers HTML", {"ours": True, "raw": {("GET", r"/user"): (200, *HTML)}}, (),
+     TOKEN, f"{NOT_THE_API}, for who the token belongs to (GET /user): an HTML page"),
+    ("PATCH answers HTML", {"ours": True, "raw": {("PATCH", r".*/issues/comments/\d+"):
+                                                  (200, *HTML)}},
+     (), TOKEN, f"{NOT_THE_API}, for the update of comment"),
+    ("5xx answers HTML", {"raw": {("GET", r".*/issues/7/comments"): (502, *HTML)}}, (), TOKEN,
+     "GitHub answered 502 (an HTML page"),
+    ("401 bad token", {}, (), "ghp_WRONG0123456789abcdefghij",
+     "GitHub rejected the token (401: Bad credentials). Check that GITHUB_TOKEN is valid."),
+    ("404 no such pull request", {}, ("--pr-number", "8"), TOKEN,
+     "GitHub answered 404 for octo-org/coffee-assistant#8 (Not Found)"),
+    ("422 refused", {"faults": {("POST", r".*/issues/7/comments"): (422, "Validation Failed")}},
+     (), TOKEN, "GitHub refused the comment (422: Validation Failed)."),
+]
+
+
+@pytest.mark.parametrize(("setup", "args", "token", "reason"),
+                         [case[1:] for case in FAULTS], ids=[case[0] for case in FAULTS])
+def test_github_faults_are_warnings_with_the_reason(tmp_path: Path, fake: FakeGitHub,
+                                                   setup: dict, args: tuple[str, ...], token: str,
+                                                   reason: str) -> None:
+    if setup.get("ours"):
+        fake.add_comment(7, f"{MARKER}\nearlier run", ME)
+    fake.raw_answers.update(setup.get("raw", {}))
+    fake.faults.update(setup.get("faults", {}))
+    run = run_summary(tmp_path, fake, *args, token=token)
+    assert run.returncode == 0, run.stderr
+    assert "Traceback" not in run.stderr
+    assert "warning: the PR comment was not posted: " in run.stderr
+    assert reason in run.stderr
+    assert (tmp_path / "reports" / "summary.md").read_text(encoding="utf-8").startswith(MARKER)
+    assert "verdict=passed" in run.outputs()
+    assert_token_never_shown(run, token)
+
+
+# -- the marker counts only as a comment's own first line ---------------------------------------
+
+def test_a_marker_inside_another_assistants_report_never_takes_its_comment(
+        tmp_path: Path, fake: FakeGitHub) -> None:
+    beta_marker = "<!-- ci-toolkit:summary:beta -->"
+    report = json.loads((REPORTS / "coffeebot-failed-story.json").read_text(encoding="utf-8"))
+    story = report["core"]["failed_stories"][0]
+    story["name"] = f"hijack {beta_marker}"
+    story["yaml"] = f"{beta_marker}\n- story: hijack {beta_marker}\n  steps: []"
+    report["assistant"]["name"] = "coffeebot"
+    hostile = tmp_path / "hostile.json"
+    hostile.write_text(json.dumps(report), encoding="utf-8")
+
+    coffee = run_summary(tmp_path / "coffee", fake, report_path=hostile, token=APP_TOKEN)
+    assert coffee.returncode == 0, coffee.stderr
+    (coffee_comment,) = fake.comments.values()
+    posted = coffee_comment["body"]
+    assert posted.startswith(MARKER + "\n") and beta_marker in posted  # inside the YAML fence
+
+    beta = run_summary(tmp_path / "beta", fake, "--assistant-name", "beta", token=APP_TOKEN)
+    assert beta.returncode == 0, beta.stderr
+    assert "PR comment created" in beta.stderr
+    assert coffee_comment["body"] == posted  # untouched
+    bodies = sorted(comment["body"].split("\n", 1)[0] for comment in fake.comments.values())
+    assert bodies == [beta_marker, MARKER]
+
+    again = run_summary(tmp_path / "beta2", fake, "--assistant-name", "beta", token=APP_TOKEN)
+    assert "PR comment updated" in again.stderr and len(fake.comments) == 2
+    assert coffee_comment["body"] == posted

@@ -20,7 +20,6 @@ from ci_toolkit.gha import (
     format_annotation,
     format_output,
 )
-from tests import paths
 
 
 def runner_unescape_data(text: str) -> str:
@@ -211,75 +210,142 @@ def test_annotate_writes_one_line_per_call(actions: tuple[ActionsRuntime, io.Str
     assert stream.getvalue() == "::warning file=data/nlu.yml,line=4,title=rasa%3A x::two%0Alines\n"
 
 
-# -- annotations for a report (ci_toolkit.summary.annotations.emit_annotations) ------------------------
+# -- secrets never reach what the runtime writes --------------------------------------------
 
-REPO_ROOT = paths.REPO_ROOT
-REPORTS = REPO_ROOT / "tests" / "fixtures" / "reports"
-
-
-def load_report(name: str) -> dict:
-    import json
-
-    return json.loads((REPORTS / f"{name}.json").read_text(encoding="utf-8"))
+SECRET = "s3cr3t/Value+42"
+SECRET_ENV = {"GITHUB_ACTIONS": "true", "CI_TOOLKIT_RASA_TOKEN": SECRET}
 
 
-def annotation_lines(report: dict, tmp_path: Path) -> list[str]:
-    from ci_toolkit.report.model import Report
-    from ci_toolkit.summary.annotations import emit_annotations
+def _annotation(runtime: ActionsRuntime, text: str) -> None:
+    runtime.annotate("error", text, file=f"data/{text}.yml", line=1, title=text)
 
+
+def _warning(runtime: ActionsRuntime, text: str) -> None:
+    runtime.warn(text, title=text)
+
+
+def _group(runtime: ActionsRuntime, text: str) -> None:
+    with runtime.group(text):
+        pass
+
+
+# How the runtime writes -> where it ends up ("stream": stdout, "err": stderr, or a file)
+WRITERS = [
+    ("annotation", _annotation, "stream"),
+    ("warning annotation", _warning, "stream"),
+    ("warning on stderr", _warning, "err"),
+    ("group title", _group, "stream"),
+    ("output", lambda runtime, text: runtime.set_output("report", text), "output"),
+    ("multi-line output", lambda runtime, text: runtime.set_output("r", f"a\n{text}"), "output"),
+    ("step summary", lambda runtime, text: runtime.append_step_summary(text), "summary"),
+]
+SPELLINGS = {"raw": SECRET, "json": SECRET.replace("/", "\\/"),
+             "url-encoded": "s3cr3t%2FValue%2B42"}
+
+
+@pytest.mark.parametrize(("spelling", "writer", "where"),
+                         [(spelling, writer, where) for spelling in SPELLINGS
+                          for _, writer, where in WRITERS],
+                         ids=[f"{name}-{spelling}" for spelling in SPELLINGS
+                              for name, _, _ in WRITERS])
+def test_secrets_of_the_environment_never_reach_what_the_runtime_writes(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], spelling: str, writer, where: str,
+) -> None:
+    stream = io.StringIO()
+    environ = {**SECRET_ENV, "GITHUB_OUTPUT": str(tmp_path / "output"),
+               "GITHUB_STEP_SUMMARY": str(tmp_path / "summary")}
+    runtime = ActionsRuntime(environ, stream)
+    writer(runtime, f"rasa said: login {SPELLINGS[spelling]} failed")
+    written = {"stream": stream.getvalue(), "err": capsys.readouterr().err,
+               "output": (tmp_path / "output").read_text(encoding="utf-8")
+               if (tmp_path / "output").exists() else "",
+               "summary": (tmp_path / "summary").read_text(encoding="utf-8")
+               if (tmp_path / "summary").exists() else ""}
+    assert "rasa said: login *** failed" in written[where]
+    assert not any(SPELLINGS[name] in text for text in written.values() for name in SPELLINGS)
+
+
+def test_a_masked_value_is_redacted_too_but_the_mask_itself_carries_it() -> None:
     stream = io.StringIO()
     runtime = ActionsRuntime({"GITHUB_ACTIONS": "true"}, stream)
-    emit_annotations(Report.from_dict(report), runtime, root=REPO_ROOT, workspace=str(REPO_ROOT))
-    return stream.getvalue().splitlines()
+    runtime.add_mask("registry-pa55word")
+    runtime.annotate("error", "denied for registry-pa55word")
+    assert stream.getvalue() == ("::add-mask::registry-pa55word\n"
+                                 "::error::denied for ***\n")
 
 
-def story_message(story: dict) -> str:
-    step = story["failed_step"]
-    return (f"Test story '{story['name']}' failed at step {step['index']}: expected "
-            f"{step['kind']} '{step['expected']}', predicted '{step['predicted']}'.")
+@pytest.mark.parametrize(("environ", "secrets"), [
+    ({"GITHUB_TOKEN": "ghs_x1"}, ["ghs_x1"]),
+    ({"CI_TOOLKIT_REGISTRY_PASSWORD": "pw"}, ["pw"]),
+    ({"CI_TOOLKIT_RASAX_PASSWORD": "p", "CI_TOOLKIT_RASAX_TOKEN": "t"}, ["p", "t"]),
+    ({"MY_API_KEY": "k-123456789", "DEPLOY_SECRET": "abc"}, ["k-123456789", "abc"]),
+    # A switch or a number named like a secret is not one: redacting "false" would corrupt
+    # every JSON output.
+    ({"TOKENIZERS_PARALLELISM": "false", "SOME_TOKEN_TTL": "3600"}, []),
+    # ... but a known secret is one whatever its value.
+    ({"GITHUB_TOKEN": "1"}, ["1"]),
+    ({"PATH": "/usr/bin", "CI_TOOLKIT_RASA": "/bin/rasa", "EMPTY_TOKEN": ""}, []),
+])
+def test_which_environment_variables_are_secrets(environ: dict[str, str],
+                                                 secrets: list[str]) -> None:
+    from ci_toolkit.gha import secret_values
+
+    assert secret_values(environ) == secrets
 
 
-def test_failed_story_annotation_uses_the_recorded_line(tmp_path: Path) -> None:
-    # The run happened in a copy of the project ("coffeebot/"), which is not on disk here:
-    # the annotation still names the project-relative file and the line rasa's run found.
-    report = load_report("coffeebot-failed-story")
-    report["validation"] = None
-    story = report["core"]["failed_stories"][0]
-    path = f"{report['assistant']['project_dir']}/{story['file']}"
-    assert annotation_lines(report, tmp_path) == [
-        f"::error file={path},line={story['line']},title=Failed test story::"
-        f"{escape_data(story_message(story))}"]
+# -- $GITHUB_OUTPUT and $GITHUB_STEP_SUMMARY that cannot be written -------------------------
+
+ENV_FILE_CASES = [
+    # (variable, how the path is wrong, exit code or None for a warning, the message)
+    ("GITHUB_OUTPUT", "missing directory", 1, "the directory {parent} does not exist"),
+    ("GITHUB_OUTPUT", "a directory", 1, "it is a directory"),
+    ("GITHUB_STEP_SUMMARY", "missing directory", None, "the directory {parent} does not exist"),
+    ("GITHUB_STEP_SUMMARY", "a directory", None, "it is a directory"),
+]
 
 
-def test_failed_story_annotation_finds_the_story_line_in_the_repository(tmp_path: Path) -> None:
-    report = load_report("coffeebot")  # ran on examples/coffeebot in this repository
-    report["validation"] = None
-    failed = load_report("coffeebot-failed-story")["core"]["failed_stories"][0]
-    stories_file = REPO_ROOT / report["assistant"]["project_dir"] / failed["file"]
-    lines = stories_file.read_text(encoding="utf-8").splitlines()
-    line, name = next((number, match.group(1)) for number, text in enumerate(lines, start=1)
-                      if (match := re.match(r"\s*- story: (.+?)\s*$", text)))
-    story = dict(failed, name=name, line=None)
-    report["core"]["failed_stories"] = [story]
-    path = f"{report['assistant']['project_dir']}/{failed['file']}"
-    assert annotation_lines(report, tmp_path) == [
-        f"::error file={path},line={line},title=Failed test story::"
-        f"{escape_data(story_message(story))}"]
+def _bad_path(tmp_path: Path, how: str) -> Path:
+    if how == "a directory":
+        (tmp_path / "dir").mkdir()
+        return tmp_path / "dir"
+    return tmp_path / "no-such-dir" / "file"
 
 
-def test_validation_findings_become_errors_and_warnings_with_escaping(tmp_path: Path) -> None:
-    report = load_report("coffeebot")
-    project = report["assistant"]["project_dir"]
-    report["validation"] = {
-        "errors": [{"level": "error", "code": "unknown_action", "file": "domain.yml", "line": 7,
-                    "message": "Action 'x' is used in 'a, b: c' but 100% missing\nadd it"}],
-        "warnings": [{"level": "warning", "code": "unused_intent", "file": None, "line": None,
-                      "message": "The intent 'inform' is not used in any story or rule."}],
-    }
-    report["core"]["failed_stories"] = []
-    assert annotation_lines(report, tmp_path) == [
-        f"::error file={project}/domain.yml,line=7,title=rasa data validate%3A unknown_action::"
-        "Action 'x' is used in 'a, b: c' but 100%25 missing%0Aadd it",
-        "::warning title=rasa data validate%3A unused_intent::"
-        "The intent 'inform' is not used in any story or rule.",
-    ]
+@pytest.mark.parametrize(("variable", "how", "code", "message"), ENV_FILE_CASES)
+def test_env_files_that_cannot_be_written(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                          variable: str, how: str, code: int | None,
+                                          message: str) -> None:
+    from ci_toolkit.gha import EnvFileError
+
+    path = _bad_path(tmp_path, how)
+    stream = io.StringIO()
+    runtime = ActionsRuntime({"GITHUB_ACTIONS": "true", variable: str(path)}, stream)
+    expected = message.format(parent=path.parent)
+    if code is not None:
+        for attempt in (runtime.check_output_file, lambda: runtime.set_output("a", "b")):
+            with pytest.raises(EnvFileError) as raised:
+                attempt()
+            assert raised.value.exit_code == code
+            assert f"cannot write to {variable}={path}: {expected}" in raised.value.message
+    else:
+        runtime.check_output_file()  # the job summary is not checked: it is only a warning
+        assert runtime.append_step_summary("## text") is False
+        err = capsys.readouterr().err
+        assert f"warning: the job summary was not written: cannot write to {variable}" in err
+        assert expected in err and expected in stream.getvalue()
+
+
+def test_an_error_in_the_job_summary_is_redacted_and_inert(tmp_path: Path) -> None:
+    from ci_toolkit.errors import ToolkitError
+    from ci_toolkit.gha import report_error
+
+    summary = tmp_path / "summary"
+    stream, stderr = io.StringIO(), io.StringIO()
+    runtime = ActionsRuntime({**SECRET_ENV, "GITHUB_STEP_SUMMARY": str(summary)}, stream)
+    message = f"story '[x](http://evil.example) @org/team' failed: token {SECRET}\n# heading"
+    assert report_error(ToolkitError(message), runtime, stderr=stderr) == 1
+    written = summary.read_text(encoding="utf-8")
+    assert written.startswith("**ci-toolkit error:** story '\\[x\\](http:")
+    assert "@org" not in written and "\n#" not in written and SECRET not in written
+    assert SECRET not in stderr.getvalue() + stream.getvalue()
+    assert "token ***" in stderr.getvalue() and "token ***" in stream.getvalue()

@@ -145,3 +145,60 @@ def test_a_failed_gate_fails_the_verdict_and_the_exit_code(
     out = capsys.readouterr().out
     assert f"gate failed: {metric} must be at least 0.5000" in out
     assert "verdict: FAILED" in out
+
+
+SECRET = "hunter2-Registry/pw"
+
+
+@pytest.mark.parametrize("where", ["validation message", "failed story text", "stage reason",
+                                   "intent name"])
+def test_a_secret_of_the_environment_never_reaches_report_json_or_the_outputs(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+        where: str) -> None:
+    run = fake_run(tmp_path)
+    echoed = json.dumps(f"rasa echoed {SECRET}")[1:-1]  # JSON-escaped: "\/" for "/"
+    if where == "validation message":
+        run.results["validate"].data["validation"] = {"errors": [], "warnings": [
+            {"level": "warning", "code": "other", "file": None, "line": None, "message": echoed}]}
+    elif where == "failed story text":
+        core = json.loads(json.dumps(FIXTURE["core"]))
+        core["failed_stories"] = [{"name": f"story {SECRET}", "file": "tests/t.yml", "line": 1,
+                                   "failed_step": {"index": 1, "kind": "intent", "text": echoed,
+                                                   "expected": "greet", "predicted": "deny"},
+                                   "yaml": f"- story: {SECRET}"}]
+        run.results["test_core"].data["core"] = core
+    elif where == "stage reason":
+        run.results["train"].reason = f"rasa train failed: {echoed}"
+    else:
+        nlu = json.loads(json.dumps(FIXTURE["nlu"]))
+        labels = nlu["intent_classification"]["labels"]
+        labels[SECRET] = labels.pop(next(iter(labels)))
+        run.results["test_nlu"].data["nlu"] = nlu
+    monkeypatch.chdir(tmp_path)
+    output = tmp_path / "github_output"
+    environ = {**ACTIONS_ENV, "GITHUB_OUTPUT": str(output), "CI_TOOLKIT_REGISTRY_PASSWORD": SECRET}
+    publish_run(run, gates=None, baseline=None, context=GitHubContext.from_environ(ACTIONS_ENV),
+                actions=ActionsRuntime(environ, io.StringIO()))
+    files = [tmp_path / "reports" / "report.json", tmp_path / "reports" / "report-rtt.json", output]
+    texts = {path.name: path.read_text(encoding="utf-8") for path in files}
+    texts["stdout"] = capsys.readouterr().out
+    for spelled in (SECRET, json.dumps(SECRET)[1:-1], SECRET.replace("/", "\\/")):
+        assert not [name for name, text in texts.items() if spelled in text], spelled
+    assert "***" in texts["report.json"]
+    json.loads(texts["report.json"])  # still JSON
+
+
+@pytest.mark.parametrize("how", ["missing directory", "a directory"])
+def test_outputs_that_cannot_be_written_fail_the_run_after_the_report_is_written(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, how: str) -> None:
+    from ci_toolkit.gha import EnvFileError
+
+    monkeypatch.chdir(tmp_path)
+    output = tmp_path / "no-such-dir" / "out" if how == "missing directory" else tmp_path
+    actions = ActionsRuntime({**ACTIONS_ENV, "GITHUB_OUTPUT": str(output)}, io.StringIO())
+    with pytest.raises(EnvFileError, match=r"cannot write to GITHUB_OUTPUT=.*: (the directory "
+                                           r".* does not exist|it is a directory)") as raised:
+        publish_run(fake_run(tmp_path), gates=None, baseline=None,
+                    context=GitHubContext.from_environ(ACTIONS_ENV), actions=actions)
+    assert raised.value.exit_code == 1
+    assert (tmp_path / "reports" / "report.json").is_file()  # nothing is lost

@@ -180,7 +180,9 @@ def test_marker_is_safe_inside_an_html_comment() -> None:
 
 
 def test_table_cells_escape_pipes_line_breaks_and_html() -> None:
-    assert cell("a|b\nc <details> & d") == "a\\|b c &lt;details&gt; &amp; d"
+    # With every "<" escaped no tag can open, so ">" is escaped only where it starts a quote.
+    assert cell("a|b\nc <details> & d") == "a\\|b c &lt;details> &amp; d"
+    assert cell("> quoted") == "&gt; quoted"
 
 
 def test_code_spans_survive_backticks_and_pipes() -> None:
