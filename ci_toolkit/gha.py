@@ -22,10 +22,10 @@ from pathlib import Path
 from typing import TextIO
 
 from ci_toolkit.errors import ToolkitError
-from ci_toolkit.redaction import Redactor
 
 # Standard library only, like this module; the job summary is Markdown.
-from ci_toolkit.summary.escape import text as markdown_text
+from ci_toolkit.escape import text as markdown_text
+from ci_toolkit.redaction import Redactor
 
 # Secrets the toolkit reads (GitHub, the registry, Rasa X, the Rasa server, a model server).
 KNOWN_SECRETS = (

@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from ci_toolkit.escape import safe_url
 from ci_toolkit.report.deltas import (
     Delta,
     LabelScore,
@@ -28,7 +29,6 @@ from ci_toolkit.report.metrics import (
     metric,
 )
 from ci_toolkit.report.model import Artifacts, GateResult, Report, Status
-from ci_toolkit.summary.escape import safe_url
 from ci_toolkit.summary.locations import locate
 from ci_toolkit.summary.view import (
     MAX_STORY_YAML,

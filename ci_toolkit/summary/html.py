@@ -12,8 +12,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ci_toolkit.escape import safe_url
 from ci_toolkit.resources import package_template_dir
-from ci_toolkit.summary.escape import safe_url
 
 if TYPE_CHECKING:
     import jinja2

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
+from ci_toolkit.escape import code, fence, html_text, safe_url, text
 from ci_toolkit.resources import package_template_dir
-from ci_toolkit.summary.escape import code, fence, html_text, safe_url, text
 
 if TYPE_CHECKING:
     import jinja2

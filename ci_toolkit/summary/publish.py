@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 import click
 
 from ci_toolkit.errors import ToolkitError, UsageError
+from ci_toolkit.escape import safe_url
 from ci_toolkit.options import setting
 from ci_toolkit.report.baseline import read_baseline
 from ci_toolkit.report.gates import (
@@ -27,7 +28,6 @@ from ci_toolkit.report.gates import (
 from ci_toolkit.report.load import load_report
 from ci_toolkit.summary.annotations import emit_annotations
 from ci_toolkit.summary.build import build_summary
-from ci_toolkit.summary.escape import safe_url
 from ci_toolkit.summary.markdown import COMMENT_BUDGET, STEP_SUMMARY_BUDGET, render_markdown
 
 if TYPE_CHECKING:

@@ -16,9 +16,9 @@ from typing import Any
 
 import pytest
 
+from ci_toolkit.escape import JOINER, code, html_text, neutralize, safe_url, text
 from ci_toolkit.report.model import Report
 from ci_toolkit.summary.build import build_summary
-from ci_toolkit.summary.escape import JOINER, code, html_text, neutralize, safe_url, text
 from ci_toolkit.summary.html import render_html
 from ci_toolkit.summary.markdown import render_markdown
 from tests import paths
