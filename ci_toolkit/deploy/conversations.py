@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from ci_toolkit.deploy.http import HttpCaller, Log, RetryPolicy, join_url
 from ci_toolkit.deploy.smoke_file import Conversation, Step
 from ci_toolkit.errors import ToolkitError
+from ci_toolkit.escape import fence
 from ci_toolkit.retry import Clock, Sleep
 
 if TYPE_CHECKING:
@@ -107,7 +108,11 @@ class SmokeReport:
         return "\n".join(lines)
 
     def format_markdown(self) -> str:
-        return f"### Smoke test\n\n```text\n{self.format_text()}\n```"
+        # The bot's replies are untrusted: a fence longer than any backtick run keeps them
+        # inert, whatever they contain.
+        body = self.format_text()
+        ticks = fence(body)
+        return f"### Smoke test\n\n{ticks}text\n{body}\n{ticks}"
 
 
 # -- talking to the assistant -------------------------------------------------------------

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ci_toolkit.errors import ToolkitError, UsageError
+from ci_toolkit.escape import code
 from ci_toolkit.gha import ActionsRuntime
 from ci_toolkit.github_context import GitHubContext
 from ci_toolkit.image.request import DEFAULT_RASA_SDK_VERSION, BuildRequest, PushRequest
@@ -121,7 +122,8 @@ def publish(outputs: Mapping[str, str], actions: ActionsRuntime) -> None:
     for name, value in outputs.items():
         print(f"{name}={value.replace(chr(10), ' ')}", flush=True)
     actions.set_outputs(outputs)
-    rows = "\n".join(f"| `{name}` | `{value.replace(chr(10), ' ')}` |"
+    # Image names and tags come from the repository's settings: shown as inert code spans.
+    rows = "\n".join(f"| {code(name)} | {code(value)} |"
                      for name, value in outputs.items() if value)
     actions.append_step_summary(f"### Action-server image\n\n| Output | Value |\n|---|---|\n{rows}")
 
