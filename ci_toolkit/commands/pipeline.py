@@ -14,6 +14,8 @@ from ci_toolkit.commands import argument_from, option_from, option_group
 from ci_toolkit.commands.gate_options import GATE_PARAMS, gate_options, gate_settings_from
 from ci_toolkit.errors import UsageError
 from ci_toolkit.github_context import ENV_VARS
+from ci_toolkit.pipeline.inputs import check_paths
+from ci_toolkit.pipeline.report_scope import single_stage_report_dir
 from ci_toolkit.pipeline.settings import PipelineSettings, default_jobs, split_args
 
 # The runner's variables `run` reads, all through GitHubContext: the report's commit, ref and
@@ -21,6 +23,9 @@ from ci_toolkit.pipeline.settings import PipelineSettings, default_jobs, split_a
 ENV_VARS_READ: tuple[str, ...] = ENV_VARS
 # The settings that switch a stage on; a single-stage command turns on its own only.
 STAGE_SWITCHES = ("validate", "train", "test", "cross_validation")
+# The single-stage command of each switch: the name of its report directory too.
+STAGE_COMMANDS = {"validate": "validate", "train": "train", "test": "test",
+                  "cross_validation": "cross-validate"}
 
 
 class JobsType(click.ParamType):
@@ -97,13 +102,19 @@ def execute(settings: PipelineSettings, *, gates: Any = None, baseline: Any = No
     """Run the pipeline, write report.json, tell the user and Actions; return the exit code."""
     from ci_toolkit.gha import ActionsRuntime
     from ci_toolkit.github_context import GitHubContext
+    from ci_toolkit.pipeline.report_scope import keep_fuller_report
     from ci_toolkit.pipeline.run import Pipeline
     from ci_toolkit.proc import Console
     from ci_toolkit.report.publish import publish_run
 
     actions = ActionsRuntime()
+    actions.check_output_file()  # later steps need the outputs: fail before the pipeline runs
     run = Pipeline(settings, console=Console(),
                    actions=actions if actions.active else None).execute()
+    # A narrower run keeps the fuller report it replaces, and says so.
+    notice = keep_fuller_report(run)
+    if notice:
+        click.echo(f"note: {notice}", err=True)
     return publish_run(run, gates=gates, baseline=baseline,
                        context=GitHubContext.from_environ(), actions=actions)
 
@@ -140,9 +151,15 @@ def run(**params: Any) -> None:
 
 
 def _only(switch: str, params: dict[str, Any]) -> PipelineSettings:
-    """The settings of a single-stage command: its own stage on, every other one off."""
+    """The settings of a single-stage command: its own stage on, every other one off, and
+    its report beside the pipeline's (pipeline/report_scope.py) unless --report-dir is
+    given."""
     switches = {name: name == switch for name in STAGE_SWITCHES}
-    return PipelineSettings(**params, **switches)
+    settings = PipelineSettings(**params, **switches)
+    if settings.report_dir is None:
+        settings = replace(settings, report_dir=single_stage_report_dir(
+            settings.project_dir, STAGE_COMMANDS[switch]))
+    return settings
 
 
 @click.command()
@@ -153,6 +170,8 @@ def validate(**params: Any) -> None:
 
     Findings are split into errors (which fail the stage) and warnings (which fail it
     only with --fail-on-warnings), each with the file and line it is about when known.
+    The report goes to PROJECT/reports/validate/ unless --report-dir is given, so
+    reports/report.json keeps the last `ci-toolkit run`.
     """
     raise SystemExit(execute(_only("validate", params)))
 
@@ -165,7 +184,7 @@ def train(**params: Any) -> None:
 
     The model path is printed, recorded in report.json and, in GitHub Actions, written to
     the `model_path` output. Training is skipped when the cache holds a model trained from
-    the same inputs.
+    the same inputs. The report goes to PROJECT/reports/train/ unless --report-dir is given.
     """
     raise SystemExit(execute(_only("train", params)))
 
@@ -178,9 +197,11 @@ def test(**params: Any) -> None:
     """Test a model: core stories and NLU.
 
     Without --model, the most recently written model in the models directory is tested
-    (the path is printed).
+    (the path is printed). The report goes to PROJECT/reports/test/ unless --report-dir is
+    given.
     """
     settings = _only("test", params)
+    check_paths(settings)  # before looking for a model: the first problem first
     if not settings.model:
         settings = replace(settings, model=str(_latest_model(settings.models_root)))
     raise SystemExit(execute(settings))
@@ -195,12 +216,16 @@ def cross_validate(**params: Any) -> None:
     """Cross-validate the NLU model.
 
     Trains one NLU model per fold and evaluates the pooled predictions; report.json gets
-    the pooled reports and the train/test mean ± std of each metric.
+    the pooled reports and the train/test mean ± std of each metric. The report goes to
+    PROJECT/reports/cross-validate/ unless --report-dir is given.
     """
     raise SystemExit(execute(_only("cross_validation", params)))
 
 
 def _latest_model(models: Path) -> Path:
+    if models.exists() and not models.is_dir():
+        raise UsageError(f"--models-dir {models} is a file, not a directory. Point it at the "
+                         "directory of trained models, or pass --model.")
     candidates = sorted(models.glob("*.tar.gz"), key=lambda p: p.stat().st_mtime)
     if not candidates:
         raise UsageError(f"No model to test in {models}. Train one (`ci-toolkit train`) or "

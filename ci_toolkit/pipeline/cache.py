@@ -1,12 +1,15 @@
 """A directory of stage results keyed by fingerprint, which it never trusts blindly.
 
 Layout: ``<cache>/stages/<stage>/<fingerprint>/{manifest.json, files/...}``. The manifest
-is written last and lists every file with its SHA-256; an entry whose manifest is missing
-or unreadable, or whose files do not match it, is discarded and the stage runs again.
+is written last, lists every file with its SHA-256 and is signed with an HMAC whose key is
+kept outside the cache (ci_toolkit/pipeline/cache_key.py). An entry whose manifest is
+missing, unreadable or not signed with this run's key, or whose files do not match it, is
+discarded and the stage runs again: an edited manifest is a miss, never trusted.
 """
 
 from __future__ import annotations
 
+import hmac
 import json
 import shutil
 import tempfile
@@ -17,9 +20,12 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from ci_toolkit.hashing import file_sha256
+from ci_toolkit.pipeline.cache_key import ENV_KEY, CacheKey
 
 MANIFEST = "manifest.json"
-MANIFEST_VERSION = 1
+# 2: signed. Entries of version 1 carry no signature and are rebuilt once.
+MANIFEST_VERSION = 2
+SIGNATURE = "signature"
 # Entries kept per stage: enough to switch between a few branches without recomputing,
 # few enough that a CI cache (actions/cache) does not grow run after run.
 KEEP_PER_STAGE = 3
@@ -37,9 +43,16 @@ class CacheEntry:
     files: dict[str, Path]  # name in the entry -> path of the cached copy
 
 
+def _signed_bytes(manifest: Mapping[str, Any]) -> bytes:
+    """The manifest as the signature covers it: everything but the signature, canonical."""
+    unsigned = {key: value for key, value in manifest.items() if key != SIGNATURE}
+    return json.dumps(unsigned, sort_keys=True, separators=(",", ":")).encode("utf-8")
+
+
 class StageCache:
-    def __init__(self, root: Path, *, warn: Any = print) -> None:
+    def __init__(self, root: Path, *, key: CacheKey, warn: Any = print) -> None:
         self.root = root
+        self.key = key
         self._warn = warn
 
     def _entry_dir(self, stage: str, fingerprint: str) -> Path:
@@ -51,13 +64,12 @@ class StageCache:
         if not entry_dir.exists():
             return None
         try:
-            problem = self._verify(entry_dir, stage, fingerprint)
+            manifest, problem = self._verified(entry_dir, stage, fingerprint)
         except OSError as error:
-            problem = f"it could not be read: {error}"
+            manifest, problem = {}, f"it could not be read: {error}"
         if problem:
             self.discard(stage, fingerprint, problem)
             return None
-        manifest = json.loads((entry_dir / MANIFEST).read_text(encoding="utf-8"))
         entry_dir.touch()  # recently used entries survive pruning
         return CacheEntry(
             stage=stage,
@@ -72,14 +84,32 @@ class StageCache:
                    "it was discarded and the stage runs again.")
         shutil.rmtree(self._entry_dir(stage, fingerprint), ignore_errors=True)
 
-    @staticmethod
-    def _verify(entry_dir: Path, stage: str, fingerprint: str) -> str | None:
+    def _signature_problem(self, manifest: dict[str, Any]) -> str | None:
+        if manifest.get("key_id") != self.key.key_id:
+            return (f"it was signed with another cache key, from another machine or job; set "
+                    f"{ENV_KEY} to the same secret everywhere to share entries")
+        signature = manifest.get(SIGNATURE)
+        if not isinstance(signature, str) or not hmac.compare_digest(
+                signature, self.key.sign(_signed_bytes(manifest))):
+            return "its manifest was changed after it was written"
+        return None
+
+    def _verified(self, entry_dir: Path, stage: str,
+                  fingerprint: str) -> tuple[dict[str, Any], str | None]:
+        """The manifest, read once, and what is wrong with the entry (None: nothing)."""
         try:
             manifest = json.loads((entry_dir / MANIFEST).read_text(encoding="utf-8"))
         except (OSError, ValueError):
-            return "no readable manifest: the entry was never completed"
-        if (manifest.get("version") != MANIFEST_VERSION or manifest.get("stage") != stage
-                or manifest.get("fingerprint") != fingerprint):
+            return {}, "no readable manifest: the entry was never completed"
+        if not isinstance(manifest, dict) or manifest.get("version") != MANIFEST_VERSION:
+            return {}, "it was written by another version of ci-toolkit"
+        return manifest, (self._signature_problem(manifest)
+                          or self._content_problem(manifest, entry_dir, stage, fingerprint))
+
+    @staticmethod
+    def _content_problem(manifest: dict[str, Any], entry_dir: Path, stage: str,
+                         fingerprint: str) -> str | None:
+        if manifest.get("stage") != stage or manifest.get("fingerprint") != fingerprint:
             return "the manifest does not describe this entry"
         if not (isinstance(manifest.get("files"), dict)
                 and isinstance(manifest.get("data"), dict)
@@ -133,7 +163,9 @@ class StageCache:
                 "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
                 **record,
                 "files": checksums,
+                "key_id": self.key.key_id,
             }
+            manifest[SIGNATURE] = self.key.sign(_signed_bytes(manifest))
             (staging / MANIFEST).write_text(json.dumps(manifest, indent=1), encoding="utf-8")
             shutil.rmtree(final, ignore_errors=True)
             staging.rename(final)

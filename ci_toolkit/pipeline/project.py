@@ -17,6 +17,8 @@ import yaml
 from ci_toolkit.errors import UsageError
 
 YAML_SUFFIXES = (".yml", ".yaml")
+# Files rasa reads as training data (NLU data may be JSON); a directory without any is empty.
+DATA_SUFFIXES = (*YAML_SUFFIXES, ".json")
 _RASA_REQUIREMENT = re.compile(r"^\s*rasa(?:\[[^\]]*\])?\s*==\s*([0-9][0-9A-Za-z.+-]*)", re.M)
 
 
@@ -48,6 +50,25 @@ def yaml_files(path: Path) -> list[Path]:
     return sorted(p for p in path.rglob("*") if p.suffix in YAML_SUFFIXES and p.is_file())
 
 
+class _StrictLoader(yaml.SafeLoader):
+    """PyYAML keeps the last of two equal keys; rasa (ruamel) refuses the file. Refusing
+    it here too names the file and both lines before rasa starts."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
+        seen: dict[str, int] = {}
+        for key_node, _ in node.value:
+            # Only keys written out; a merge (`<<: *base`) may be overridden, as in rasa.
+            if not isinstance(key_node, yaml.ScalarNode) or key_node.tag.endswith(":merge"):
+                continue
+            key, line = key_node.value, key_node.start_mark.line + 1
+            if key in seen:
+                raise yaml.MarkedYAMLError(
+                    problem=f"the key {key!r} appears twice (first on line {seen[key]}); "
+                            "rasa refuses such a file", problem_mark=key_node.start_mark)
+            seen[key] = line
+        return super().construct_mapping(node, deep=deep)
+
+
 def load_yaml(path: Path, *, what: str) -> object:
     """Parse one YAML file, turning a syntax error into a UsageError with file and line."""
     try:
@@ -56,7 +77,7 @@ def load_yaml(path: Path, *, what: str) -> object:
         raise UsageError(f"{what} {path} is not UTF-8 text ({error.reason}).",
                          file=str(path)) from error
     try:
-        return yaml.safe_load(text)
+        return yaml.load(text, Loader=_StrictLoader)  # a SafeLoader
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         line = mark.line + 1 if mark else None
@@ -70,16 +91,17 @@ def load_yaml(path: Path, *, what: str) -> object:
         raise UsageError(f"{what} {path} is not valid YAML: {error}.", file=str(path)) from error
 
 
-def _check_mapping(path: Path, *, what: str, allow_empty: bool = False) -> None:
+def _check_mapping(path: Path, *, what: str, allow_empty: bool = False) -> object:
     content = load_yaml(path, what=what)
     if content is None and allow_empty:
-        return
+        return None
     if not isinstance(content, dict):
         raise UsageError(
             f"{what} {path} must be a YAML mapping (key: value pairs), "
             f"but it holds {type(content).__name__ if content is not None else 'nothing'}.",
             file=str(path), line=1,
         )
+    return content
 
 
 def _resolve(root: Path, given: str | Path | None, default: str) -> Path:
@@ -87,9 +109,28 @@ def _resolve(root: Path, given: str | Path | None, default: str) -> Path:
     return path if path.is_absolute() else root / path
 
 
-def _require(path: Path, *, what: str, option: str) -> Path:
+def _holds_files(directory: Path, suffixes: tuple[str, ...]) -> bool:
+    return any(p.suffix in suffixes and not p.name.startswith(".") and p.is_file()
+               for p in directory.rglob("*"))
+
+
+def _require(path: Path, *, what: str, option: str, suffixes: tuple[str, ...] = (),
+             file_only: bool = False) -> Path:
+    """The path exists; a file when ``file_only``; a directory holds files with ``suffixes``."""
     if not path.exists():
         raise UsageError(f"{what} {path} does not exist. Create it or point {option} at it.")
+    if path.is_dir() and file_only:
+        inside = [p.name for p in sorted(path.glob("*")) if p.suffix in YAML_SUFFIXES][:3]
+        example = f" (it holds {', '.join(inside)})" if inside else ""
+        raise UsageError(f"{what} {path} is a directory, but {option} takes a file{example}. "
+                         f"Point {option} at the file itself.")
+    if path.is_dir() and not _holds_files(path, suffixes):
+        raise UsageError(f"{what} directory {path} is empty: it holds no "
+                         f"{', '.join(suffixes)} file. Add the files, or point {option} at "
+                         "the directory that has them.")
+    if not (path.is_dir() or path.is_file()):
+        raise UsageError(f"{what} {path} is neither a file nor a directory. Point {option} "
+                         "at a regular file.")
     return path
 
 
@@ -138,16 +179,19 @@ def _require_parts(root: Path, config: Path, domain: Path, data: tuple[Path, ...
             f"{root} is not a Rasa project: it has no config.yml, domain.yml or data/. "
             "Run ci-toolkit from your assistant's directory, or pass its path."
         )
-    _require(config, what="The model configuration", option="--config")
-    _require(domain, what="The domain", option="--domain")
+    _require(config, what="The model configuration", option="--config", file_only=True)
+    _require(domain, what="The domain", option="--domain", suffixes=YAML_SUFFIXES)
     for path in data:
-        _require(path, what="The training data", option="--data")
+        _require(path, what="The training data", option="--data", suffixes=DATA_SUFFIXES)
 
 
 def _tests(root: Path, tests: str | Path | None, *, required: bool) -> Path | None:
     """The test stories, None when there are none and none were asked for."""
     tests_path = _resolve(root, tests, "tests")
-    if tests_path.exists():
+    if required and tests_path.exists():
+        return _require(tests_path, what="The test stories", option="--tests",
+                        suffixes=YAML_SUFFIXES)
+    if tests_path.is_file() or (tests_path.is_dir() and _holds_files(tests_path, YAML_SUFFIXES)):
         return tests_path
     if required:
         raise UsageError(
@@ -160,8 +204,14 @@ def _tests(root: Path, tests: str | Path | None, *, required: bool) -> Path | No
 
 def _check_yaml(config: Path, domain: Path, data: tuple[Path, ...], tests: Path | None) -> None:
     _check_mapping(config, what="The model configuration")
-    for path in yaml_files(domain):
-        _check_mapping(path, what="The domain file", allow_empty=domain.is_dir())
+    domains = [_check_mapping(path, what="The domain file", allow_empty=domain.is_dir())
+               for path in yaml_files(domain)]
+    if not any(domains):
+        # rasa would stop with "Encountered empty domain" and no hint where.
+        what = f"directory {domain} (every file in it)" if domain.is_dir() else str(domain)
+        raise UsageError(f"The domain {what} is empty: it defines no intents, "
+                         "responses or slots. Add them, or point --domain elsewhere.",
+                         file=str(domain))
     for path in _all_yaml(data):
         _check_mapping(path, what="The training data file", allow_empty=True)
     for path in yaml_files(tests) if tests is not None else ():

@@ -31,6 +31,8 @@ class StageSpec:
     runner: str  # function in RUNNERS_MODULE: (ctx, model) -> StageResult
     # Why the settings switch the stage off (a choice, not a failure), or None when it runs.
     switched_off: Callable[[PipelineSettings], str | None]
+    # Its directory under the results root (rasa's files), None when it writes only a log.
+    results_dir: str | None = None
 
     def run(self, ctx: StageContext, model: Path | None) -> StageResult:
         function = getattr(importlib.import_module(RUNNERS_MODULE), self.runner)
@@ -52,12 +54,12 @@ STAGES: tuple[StageSpec, ...] = (
     StageSpec("validate", "validate", (), "run_validate", _unless(lambda s: s.validate)),
     StageSpec("train", "train", ("validate",), "run_train", _train_off),
     StageSpec("test_core", "test core", ("train",), "run_test_core",
-              _unless(lambda s: s.runs_core_test)),
+              _unless(lambda s: s.runs_core_test), results_dir="core"),
     StageSpec("test_nlu", "test nlu", ("train",), "run_test_nlu",
-              _unless(lambda s: s.runs_nlu_test)),
+              _unless(lambda s: s.runs_nlu_test), results_dir="nlu"),
     # Cross-validation trains its own models, so it can run beside training.
     StageSpec("cross_validate", "cross-validate", ("validate",), "run_cross_validate",
-              _unless(lambda s: s.cross_validation)),
+              _unless(lambda s: s.cross_validation), results_dir="cross_validation"),
 )
 
 STAGE_NAMES: tuple[str, ...] = tuple(stage.name for stage in STAGES)

@@ -15,17 +15,21 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ci_toolkit.errors import UsageError
 from ci_toolkit.gha import ActionsRuntime, group_lines
-from ci_toolkit.pipeline import fingerprint, stages
+from ci_toolkit.pipeline import fingerprint, inputs, stages
 from ci_toolkit.pipeline.cache import CacheEntry, StageCache
+from ci_toolkit.pipeline.cache_key import cache_key
 from ci_toolkit.pipeline.project import RasaProject, load_project
-from ci_toolkit.pipeline.registry import BY_NAME, LABELS, NEEDS, StageSpec
+from ci_toolkit.pipeline.registry import BY_NAME, LABELS, NEEDS, STAGES, StageSpec
 from ci_toolkit.pipeline.scheduler import Scheduler
 from ci_toolkit.pipeline.settings import PipelineSettings
 from ci_toolkit.pipeline.stages import FAILED, PASSED, SKIPPED, StageContext, StageResult
 from ci_toolkit.proc import Console
 from ci_toolkit.rasa import runner
+
+# Where the stages write rasa's files under the results root; a cache entry's files go back
+# there (anything else in an entry is a stage log).
+RESULTS_DIRS = {spec.results_dir for spec in STAGES if spec.results_dir}
 
 
 @dataclass
@@ -45,6 +49,13 @@ class PipelineRun:
     @property
     def model_path(self) -> Path | None:
         return Path(self.model["path"]) if self.model else None
+
+    def artifact_dirs(self) -> list[Path]:
+        """The result directories this run wrote or restored. Only their files are this
+        run's artifacts; another stage's directory holds an earlier run's files."""
+        root = self.settings.results_root
+        return [root / BY_NAME[name].results_dir for name, result in self.results.items()
+                if result.status != SKIPPED and BY_NAME[name].results_dir]
 
     def model_kind(self) -> str | None:
         """all, nlu or core: what the model to test can be tested on; None without one."""
@@ -76,20 +87,8 @@ def blocked(spec: StageSpec, settings: PipelineSettings, run: PipelineRun,
     if spec.name == "test_nlu" and run.model_kind() == "core":
         return "the model is core-only"
     if spec.name == "test_core" and run.project.tests is None:
-        return "no test stories (tests/ is missing; pass --tests)"
+        return "no test stories (no tests/ with stories in it; pass --tests)"
     return None
-
-
-def _resolve_model(settings: PipelineSettings) -> Path | None:
-    if not settings.model:
-        return None
-    model = Path(settings.model)
-    if not model.is_absolute() and not model.exists():
-        model = settings.project_dir / model
-    if not model.is_file():
-        raise UsageError(f"The model {settings.model} does not exist. Pass the path of a "
-                         "trained model archive (.tar.gz) to --model, or train one.")
-    return model
 
 
 class Pipeline:
@@ -125,10 +124,12 @@ class Pipeline:
 
     def prepare(self) -> tuple[PipelineRun, StageContext, Path | None]:
         s = self.settings
+        # Before anything else: a bad output path found later would lose the run's results.
+        inputs.check_paths(s)
         needs_tests = s.runs_core_test and not s.tests and s.test_type == "core"
         project = load_project(s.project_dir, config=s.config, domain=s.domain,
                                data=list(s.data) or None, tests=s.tests, require_tests=needs_tests)
-        given_model = _resolve_model(s)
+        given_model = inputs.resolve_model(s)
         executable = runner.find_rasa(s.rasa)
         version = runner.installed_rasa_version(executable)
         results_root = s.results_root
@@ -151,7 +152,8 @@ class Pipeline:
         prints = fingerprint.stage_fingerprints(
             run.project, s, rasa_version=run.rasa_version, given_model=given_model,
             warn=self.console.line if s.use_cache else None)
-        cache = StageCache(s.cache_root, warn=self.console.line) if s.use_cache else None
+        cache = StageCache(s.cache_root, key=cache_key(self.environ, warn=self.console.line),
+                           warn=self.console.line) if s.use_cache else None
 
         def finished(stage: str, result: StageResult) -> None:
             if stage == "train" and result.status == PASSED:
@@ -166,6 +168,7 @@ class Pipeline:
         run.results = scheduler.run(
             lambda stage: self._start(BY_NAME[stage], ctx, run, cache, prints.get(stage)),
             settle=settle, finished=finished)
+        _clear_blocked(run, ctx)
         run.finished_at = time.time()
         return run
 
@@ -207,7 +210,7 @@ class Pipeline:
             if top == "model":
                 target = self.settings.models_root / rest
                 data["model"] = {**data["model"], "path": str(target), "source": "cached"}
-            elif top in ("core", "nlu", "cross_validation"):
+            elif top in RESULTS_DIRS:
                 if top not in cleared:  # as a real run does: no stale file from an earlier run
                     ctx.out_dir(top)
                     cleared.add(top)
@@ -223,6 +226,20 @@ class Pipeline:
         self.console.line(f"[{stage}] inputs unchanged: restored from the cache "
                           f"(saves {entry.duration_s:.0f} s)")
         return result
+
+
+def _clear_blocked(run: PipelineRun, ctx: StageContext) -> None:
+    """A stage that was asked for but could not run (what it needs failed) leaves nothing of
+    an earlier run behind: its old pictures and log would read as this run's. A stage the
+    settings switched off keeps its files (a fuller report may point at them) and is left
+    out of this run's artifacts (PipelineRun.artifact_dirs)."""
+    for name, result in run.results.items():
+        spec = BY_NAME[name]
+        if result.status != SKIPPED or spec.switched_off(run.settings):
+            continue
+        if spec.results_dir:
+            shutil.rmtree(ctx.results_root / spec.results_dir, ignore_errors=True)
+        ctx.log(name).unlink(missing_ok=True)
 
 
 def _stage_line(result: StageResult) -> str:

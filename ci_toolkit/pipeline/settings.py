@@ -16,6 +16,7 @@ from pathlib import Path
 
 from ci_toolkit.errors import UsageError
 from ci_toolkit.options import check_choice, setting
+from ci_toolkit.pipeline.inputs import conflicting_options
 
 TRAIN_TYPES = ("all", "nlu", "core")
 TEST_TYPES = ("all", "nlu", "core")
@@ -121,8 +122,9 @@ class PipelineSettings:
              "scratch (rasa's experimental incremental training).")
     fixed_model_name: str | None = setting(
         None, metavar="NAME", envvar="FIXED_MODEL_NAME",
-        help="Save the model as NAME.tar.gz instead of a timestamped name, so later steps "
-             "(upload, tag) can find it.")
+        help="Save the model as NAME.tar.gz (in --models-dir) instead of a timestamped name, "
+             "so later steps (upload, tag) can find it. A plain file name: letters, digits "
+             "and . _ + -.")
     model: str | None = setting(
         None, metavar="FILE", envvar="MODEL",
         help="An existing model to test. Training is skipped when it is given.")
@@ -192,6 +194,9 @@ class PipelineSettings:
             )
         if self.jobs < 1:
             raise UsageError(f"--jobs must be 1 or more, got {self.jobs}.")
+        problem = conflicting_options(self)
+        if problem:
+            raise UsageError(problem)
 
     @property
     def use_cache(self) -> bool:

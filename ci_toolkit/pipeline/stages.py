@@ -7,6 +7,7 @@ Each runner takes (context, model) and is named in the stage registry
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import shutil
 from collections.abc import Callable, Mapping, Sequence
@@ -14,11 +15,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ci_toolkit import interrupts
 from ci_toolkit.pipeline.registry import LABELS
 from ci_toolkit.pipeline.settings import PipelineSettings
 from ci_toolkit.proc import Completed
-from ci_toolkit.rasa import reports, runner, validation
+from ci_toolkit.rasa import failures, reports, runner, validation
 from ci_toolkit.rasa.runner import RasaRuntime
+from ci_toolkit.rasa.training_config import config_rasa_may_write
 
 _MODEL_SAVED = re.compile(r"Your Rasa model is trained and saved at '(?P<path>[^']+)'")
 # Lines rasa prints (red, on stdout) when it gives up, often with exit code 0.
@@ -85,16 +88,23 @@ def _complaint(done: Completed) -> str | None:
     return None
 
 
-def _failure_reason(done: Completed, fallback: str) -> str:
+def _failure_reason(ctx: StageContext, done: Completed, fallback: str) -> str:
+    """Rasa's own words for why it gave up: the error it printed (with the file and line it
+    names), else the line in which it said why it did nothing, else the exception that ended
+    its traceback, else ``fallback`` with the exit code and the log to read."""
+    root = ctx.runtime.project.root
+    printed = failures.printed_errors(done.stdout, root=root)
+    if printed:
+        return str(printed[-1])
     complaint = _complaint(done)
     if complaint:
         return complaint
+    crash = failures.traceback_error(done.stderr, root=root)
+    if crash is not None:
+        return str(crash)
     for line in reversed(done.output.splitlines()):
-        text = line.strip()
-        if text.startswith("rasa: error:"):  # argparse: a bad extra argument
-            return text
-        if re.match(r"^[A-Za-z]+(Error|Exception|Domain|Rule|Config)\b.*:", text):
-            return text
+        if line.strip().startswith("rasa: error:"):  # argparse: a bad extra argument
+            return line.strip()
     if done.returncode != 0:
         return f"{fallback} (rasa exited with code {done.returncode}; see {done.log_file})"
     return fallback
@@ -114,10 +124,14 @@ def run_validate(ctx: StageContext, given: Path | None = None) -> StageResult:
                                          fail_on_warnings=s.fail_on_warnings)
     errors = len(findings["errors"])
     if done.returncode != 0 or errors:
-        if errors:
+        stopped = [e["message"] for e in findings["errors"]
+                   if e["code"] == validation.RASA_EXCEPTION]
+        if stopped:  # rasa gave up on an exception: its message is the reason
+            reason = stopped[-1]
+        elif errors:
             reason = f"{errors} validation error{'s' if errors != 1 else ''}"
         else:
-            reason = _failure_reason(done, "rasa data validate failed")
+            reason = _failure_reason(ctx, done, "rasa data validate failed")
         return _finish("validate", done, status=FAILED, reason=reason,
                        data={"validation": findings})
     return _finish("validate", done, status=PASSED, data={"validation": findings},
@@ -128,12 +142,23 @@ def run_train(ctx: StageContext, given: Path | None = None) -> StageResult:
     s = ctx.settings
     models = s.models_root
     models.mkdir(parents=True, exist_ok=True)
-    argv = runner.train_argv(
-        ctx.runtime.project, train_type=s.train_type, out=models.resolve(),
-        fixed_model_name=s.fixed_model_name, finetune="" if s.finetune else None,
-        force=not s.use_cache, extra=s.train_args,
-    )
-    done = ctx.rasa("train", argv)
+    project = ctx.runtime.project
+    # rasa rewrites a config without assistant_id (or pipeline/policies); it gets a copy.
+    with config_rasa_may_write(project, train_type=s.train_type,
+                               assistant_name=s.assistant_name or project.name,
+                               notice=ctx.runtime.console.line) as trained_on:
+        argv = runner.train_argv(
+            trained_on, train_type=s.train_type, out=models.resolve(),
+            fixed_model_name=s.fixed_model_name, finetune="" if s.finetune else None,
+            force=not s.use_cache, extra=s.train_args,
+        )
+        # rasa writes its archive in place: one it was writing when stopped is partial.
+        with interrupts.discard_partial(models, "*.tar.gz"):
+            done = ctx.rasa("train", argv)
+    if trained_on.config != project.config:  # rasa's messages name the copy; name the file
+        copy, name = str(trained_on.config), project.relative(project.config)
+        done = dataclasses.replace(done, stdout=done.stdout.replace(copy, name),
+                                   stderr=done.stderr.replace(copy, name))
     saved = _MODEL_SAVED.search(done.stdout)
     model = None
     if saved:
@@ -141,7 +166,7 @@ def run_train(ctx: StageContext, given: Path | None = None) -> StageResult:
         model = model if model.is_absolute() else ctx.runtime.project.root / model
     if done.returncode != 0 or model is None or not model.is_file():
         return _finish("train", done, status=FAILED,
-                       reason=_failure_reason(done, "rasa train wrote no model"))
+                       reason=_failure_reason(ctx, done, "rasa train wrote no model"))
     return _finish("train", done, status=PASSED,
                    data={"model": {"path": str(model), "name": model.name, "source": "trained"}},
                    outputs={f"model/{model.name}": model})
@@ -177,7 +202,7 @@ def run_test_core(ctx: StageContext, model: Path | None) -> StageResult:
                            extra=ctx.settings.test_core_args)
     if not (out / "story_report.json").is_file():
         return _finish("test_core", done, status=FAILED,
-                       reason=_failure_reason(done, "rasa test core wrote no story report"))
+                       reason=_failure_reason(ctx, done, "rasa test core wrote no story report"))
     core = reports.parse_core_results(out, project_root=ctx.runtime.project.root)
     return _finish("test_core", done, status=PASSED, reason=failed_stories_reason(core),
                    data={"core": core}, outputs=_outputs_of(out, "core"))
@@ -188,7 +213,7 @@ def run_test_nlu(ctx: StageContext, model: Path | None) -> StageResult:
                            extra=ctx.settings.test_nlu_args)
     if not any(out.glob("*_report.json")):
         return _finish("test_nlu", done, status=FAILED,
-                       reason=_failure_reason(done, "rasa test nlu wrote no report"))
+                       reason=_failure_reason(ctx, done, "rasa test nlu wrote no report"))
     return _finish("test_nlu", done, status=PASSED, data={"nlu": reports.parse_nlu_results(out)},
                    outputs=_outputs_of(out, "nlu"))
 
@@ -201,7 +226,7 @@ def run_cross_validate(ctx: StageContext, given: Path | None = None) -> StageRes
     done = ctx.rasa("cross_validate", argv, extra_env=runner.NO_RASA_CACHE)
     if done.returncode != 0 or not any(out.glob("*_report.json")):
         return _finish("cross_validate", done, status=FAILED,
-                       reason=_failure_reason(done, "cross-validation wrote no report"))
+                       reason=_failure_reason(ctx, done, "cross-validation wrote no report"))
     parsed = reports.parse_cross_validation(out, log_text=done.output, folds=s.folds)
     return _finish("cross_validate", done, status=PASSED, data={"cross_validation": parsed},
                    outputs=_outputs_of(out, "cross_validation"))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -169,5 +170,8 @@ def parse_cross_validation(results: Path, *, log_text: str, folds: int) -> dict[
     }
 
 
-def images(results: Path) -> list[Path]:
-    return sorted(results.rglob("*.png"))
+def images(results: Path, only: Iterable[Path] | None = None) -> list[Path]:
+    """rasa's pictures under ``results``; with ``only``, under those directories alone (the
+    ones a run wrote: an earlier run's pictures are not this run's artifacts)."""
+    roots = [results] if only is None else [d for d in only if d.is_dir()]
+    return sorted(p for root in roots for p in root.rglob("*.png"))

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from ci_toolkit import proc
 from ci_toolkit.errors import UsageError
+from ci_toolkit.pipeline.inputs import model_file_name
 from ci_toolkit.pipeline.project import RasaProject
 
 RASA_HINT = (
@@ -151,7 +152,9 @@ def train_argv(
         argv = ["train", *config, *domain, "--data", *_data_args(project), "--skip-validation"]
     argv += ["--out", _absolute(out)]
     if fixed_model_name:
-        argv += ["--fixed-model-name", fixed_model_name]
+        # With .tar.gz appended rasa keeps the whole name; without, it drops what follows
+        # the last dot (`model.v1` would be saved as `model.tar.gz`).
+        argv += ["--fixed-model-name", model_file_name(fixed_model_name)]
     if finetune is not None:
         argv += ["--finetune", finetune] if finetune else ["--finetune"]
     if force and train_type == "all":

@@ -11,11 +11,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from ci_toolkit.pipeline.project import RasaProject, yaml_files
+from ci_toolkit.rasa import failures
 
 _USER_WARNING = re.compile(r"UserWarning: (?P<message>.*)$")
 _CONFLICT = re.compile(r"WARNING\s+rasa\.validator\s+- (?P<message>Story structure conflict .*)$")
-_RASA_EXCEPTION = re.compile(
-    r"^(?P<kind>[A-Z][A-Za-z]+(?:Exception|Error|Domain|Rule|Config)): (?P<message>.+)$")
+# The code of the finding made from an exception that stopped validation.
+RASA_EXCEPTION = "rasa_exception"
 
 
 @dataclass(frozen=True)
@@ -76,7 +77,7 @@ RULES = (
 )
 
 
-def _messages(stderr: str, stdout: str) -> list[str]:
+def _messages(stderr: str) -> list[str]:
     messages: list[str] = []
     lines = stderr.splitlines()
     for index, line in enumerate(lines):
@@ -90,9 +91,6 @@ def _messages(stderr: str, stdout: str) -> list[str]:
                     break
                 details.append(following.strip())
             messages.append("; ".join([match.group("message"), *details]))
-    for line in stdout.splitlines():
-        if match := _RASA_EXCEPTION.match(line.strip()):
-            messages.append(f"{match.group('kind')}: {match.group('message')}")
     return messages
 
 
@@ -125,20 +123,21 @@ def classify(message: str) -> tuple[Rule | None, re.Match[str] | None]:
 def parse_findings(
     *, stdout: str, stderr: str, project: RasaProject, fail_on_warnings: bool
 ) -> dict[str, list[dict[str, Any]]]:
-    errors: list[dict[str, Any]] = []
+    # An exception (InvalidDomain, YamlValidationException...) stopped validation: an
+    # error, with the file and line rasa named.
+    errors: list[dict[str, Any]] = [
+        {"level": "error", "code": RASA_EXCEPTION, "message": str(failure),
+         "file": failure.file, "line": failure.line}
+        for failure in failures.printed_errors(stdout, root=project.root)]
     warnings: list[dict[str, Any]] = []
     seen: set[str] = set()
-    for message in _messages(stderr, stdout):
+    for message in _messages(stderr):
         if message in seen:
             continue
         seen.add(message)
         rule, match = classify(message)
-        if rule is None:
-            # Exceptions (InvalidDomain, YamlValidationException...) always fail validation;
-            # anything else unknown is reported as a warning rather than dropped.
-            level = "error" if _RASA_EXCEPTION.match(message) else "warning"
-            code = "rasa_exception" if level == "error" else "other"
-            file, line = None, None
+        if rule is None:  # unknown: reported as a warning rather than dropped
+            level, code, file, line = "warning", "other", None, None
         else:
             level, code = rule.level, rule.code
             file, line = _locate(project, rule, match) if match else (None, None)

@@ -107,8 +107,10 @@ def collect_artifacts(run: PipelineRun) -> Artifacts:
     results_root = run.settings.results_root
     return Artifacts(
         results_dir=_relative(results_root) or "",
-        images=([_relative(p) or "" for p in reports.images(results_root)]
-                if results_root.exists() else []),
+        # Only the directories this run wrote or restored: another stage's pictures are an
+        # earlier run's.
+        images=[_relative(p) or "" for p in reports.images(results_root,
+                                                            only=run.artifact_dirs())],
         logs=[_relative(r.log_file) or "" for r in run.results.values() if r.log_file],
     )
 

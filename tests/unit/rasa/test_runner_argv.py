@@ -62,3 +62,17 @@ def test_no_cache_turns_rasas_own_cache_off() -> None:
     env = runner.rasa_environment({}, rasa_cache=None)
     assert env["RASA_MAX_CACHE_SIZE"] == "0"
     assert "RASA_CACHE_DIRECTORY" not in env
+
+
+@pytest.mark.parametrize("name, given_to_rasa", [
+    # rasa replaces what follows the last dot unless the name ends in .tar.gz
+    # (rasa/model_training.py::_determine_model_name): `model.v1` would become model.tar.gz.
+    ("model", "model.tar.gz"),
+    ("model.v1", "model.v1.tar.gz"),
+    ("model.tar.gz", "model.tar.gz"),
+])
+def test_the_fixed_model_name_is_saved_exactly_as_given(project, name: str,
+                                                        given_to_rasa: str) -> None:
+    argv = runner.train_argv(project, train_type="all", out=Path("m"), fixed_model_name=name,
+                             finetune=None, force=False, extra=())
+    assert argv[argv.index("--fixed-model-name") + 1] == given_to_rasa

@@ -12,6 +12,7 @@ import pytest
 
 from ci_toolkit.gha import ActionsRuntime
 from ci_toolkit.github_context import GitHubContext
+from ci_toolkit.pipeline.run import PipelineRun
 from ci_toolkit.pipeline.stages import StageResult
 from ci_toolkit.report.build import build_report, collect_artifacts
 from ci_toolkit.report.gates import GateSettings, parse_minimum
@@ -61,6 +62,9 @@ class FakeRun:
     @property
     def passed(self) -> bool:
         return all(result.status != "failed" for result in self.results.values())
+
+    # The real rule: only the result directories of stages that ran or were restored.
+    artifact_dirs = PipelineRun.artifact_dirs
 
 
 def fake_run(tmp_path: Path) -> Any:

@@ -1,0 +1,141 @@
+"""Checks of a run's options and paths that need no rasa, made before any stage runs.
+
+A bad path found at the end of a run (a report directory that is a file) would lose every
+result the run produced; a bad model found by rasa reads as a rasa failure deep in a log.
+Each check raises a UsageError (exit 2) that names the option, the path and the fix.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tarfile
+import zlib
+from collections.abc import Iterable
+from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
+
+from ci_toolkit.errors import UsageError
+from ci_toolkit.pipeline.registry import STAGES
+
+if TYPE_CHECKING:
+    from ci_toolkit.pipeline.settings import PipelineSettings
+
+GZIP_MAGIC = b"\x1f\x8b"
+MODEL_METADATA = "metadata.json"  # at the root of every model rasa 3 writes
+MODEL_SUFFIX = ".tar.gz"
+# A model name is one file name that survives a shell, a URL and a helm value unquoted.
+_SAFE_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.+-]*$")
+
+
+def fixed_model_name_problem(name: str | None) -> str | None:
+    """Why --fixed-model-name cannot be used as given, or None when it can.
+
+    rasa keeps only the last path component (`out/v1` is saved as `v1.tar.gz` in --out)
+    and, unless the name ends in .tar.gz, replaces whatever follows its last dot
+    (`model.v1` becomes `model.tar.gz`). Separators are refused; dots are kept because the
+    toolkit passes the name with .tar.gz appended (model_file_name)."""
+    if not name:  # an empty action input means "not given"
+        return None
+    if "/" in name or "\\" in name:
+        last = PurePosixPath(name.replace("\\", "/")).name
+        return (f"--fixed-model-name {name!r} contains a path separator. rasa would keep only "
+                f"the last part ({last!r}) and save it in --models-dir. Give a plain file name "
+                "and choose the directory with --models-dir.")
+    stem = name[:-len(MODEL_SUFFIX)] if name.endswith(MODEL_SUFFIX) else name
+    if not _SAFE_NAME.match(stem):
+        return (f"--fixed-model-name {name!r} is not a plain file name. Use letters, digits "
+                "and . _ + - (not starting with . or -), e.g. --fixed-model-name model-v1.")
+    return None
+
+
+def model_file_name(name: str) -> str:
+    """The name to give rasa so that it saves NAME.tar.gz exactly (see above)."""
+    return name if name.endswith(MODEL_SUFFIX) else f"{name}{MODEL_SUFFIX}"
+
+
+def conflicting_options(settings: PipelineSettings) -> str | None:
+    """Options that contradict each other, or None."""
+    if settings.model and settings.finetune and settings.train:
+        return ("--model and --finetune contradict each other: --model tests an existing model "
+                "and skips training, --finetune trains starting from the latest model in "
+                "--models-dir. Drop one of them (to fine-tune a given model, put it in "
+                "--models-dir).")
+    if all(stage.switched_off(settings) for stage in STAGES):
+        # A run of nothing would only replace report.json with an empty one.
+        return ("Every stage is switched off, so there is nothing to run. Switch one on "
+                "(--validate, --train, --test or --cross-validation).")
+    return fixed_model_name_problem(settings.fixed_model_name)
+
+
+def _check_output_dir(path: Path, option: str) -> None:
+    """A directory the run writes into: absent (it is created), or a writable directory."""
+    if path.exists() and not path.is_dir():
+        raise UsageError(f"{option} {path} is a file, not a directory. Point {option} at a "
+                         "directory (it is created when missing) or move the file away.")
+    existing = next((p for p in (path, *path.parents) if p.exists()), None)
+    if existing is None:
+        return
+    if not existing.is_dir():
+        raise UsageError(f"{option} {path} cannot be created: {existing} is a file. Point "
+                         f"{option} somewhere else.")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise UsageError(f"{option} {path} cannot be written: {existing} is not writable. "
+                         f"Point {option} at a writable directory.")
+
+
+def output_dirs(settings: PipelineSettings) -> Iterable[tuple[Path, str]]:
+    yield settings.results_root, "--result-dir"
+    yield settings.reports_root, "--report-dir"
+    if settings.train or settings.finetune:
+        yield settings.models_root, "--models-dir"
+    if settings.use_cache:
+        yield settings.cache_root, "--cache-dir"
+
+
+def check_paths(settings: PipelineSettings) -> None:
+    """The directories the run writes, and the model --finetune starts from."""
+    for path, option in output_dirs(settings):
+        _check_output_dir(path, option)
+    if settings.finetune and settings.train and not any(settings.models_root.glob("*.tar.gz")):
+        # rasa would say so only after loading everything, and exit 1 as if training failed.
+        raise UsageError(f"--finetune starts from the latest model in --models-dir "
+                         f"{settings.models_root}, but there is none. Train once without "
+                         "--finetune, or point --models-dir at your models.")
+
+
+def check_model_archive(path: Path) -> None:
+    """A model rasa can load: a gzip-compressed tar archive with rasa's metadata.json.
+
+    Reading the whole archive catches a truncated download before rasa starts."""
+    where = f"The model {path}"
+    if path.is_dir():
+        raise UsageError(f"{where} is a directory. Pass the model archive (.tar.gz) itself "
+                         "to --model.")
+    with path.open("rb") as handle:
+        if handle.read(2) != GZIP_MAGIC:
+            raise UsageError(f"{where} is not a gzip-compressed tar archive, so it is not a "
+                             "model written by `rasa train`. Pass a trained model (.tar.gz).")
+    try:
+        with tarfile.open(path, "r:gz") as archive:
+            names = {name.lstrip("/").removeprefix("./") for name in archive.getnames()}
+    except (tarfile.TarError, EOFError, zlib.error, OSError) as error:
+        raise UsageError(f"{where} is not a readable tar archive ({error}); it may be "
+                         "truncated. Train it again or download it again.") from error
+    if MODEL_METADATA not in names:
+        raise UsageError(f"{where} is a tar archive but not a rasa model: it has no "
+                         f"{MODEL_METADATA}. Pass a model written by `rasa train`.")
+
+
+def resolve_model(settings: PipelineSettings) -> Path | None:
+    """The --model to test, checked; None when none was given."""
+    if not settings.model:
+        return None
+    model = Path(settings.model)
+    if not model.is_absolute() and not model.exists():
+        model = settings.project_dir / model
+    if not model.exists():
+        raise UsageError(f"The model {settings.model} does not exist. Pass the path of a "
+                         "trained model archive (.tar.gz) to --model, or train one.")
+    check_model_archive(model)
+    return model
