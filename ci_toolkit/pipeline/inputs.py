@@ -8,50 +8,21 @@ Each check raises a UsageError (exit 2) that names the option, the path and the 
 from __future__ import annotations
 
 import os
-import re
 import tarfile
 import zlib
 from collections.abc import Iterable
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ci_toolkit.errors import UsageError
 from ci_toolkit.pipeline.registry import STAGES
+from ci_toolkit.rasa.runner import fixed_model_name_problem
 
 if TYPE_CHECKING:
     from ci_toolkit.pipeline.settings import PipelineSettings
 
 GZIP_MAGIC = b"\x1f\x8b"
 MODEL_METADATA = "metadata.json"  # at the root of every model rasa 3 writes
-MODEL_SUFFIX = ".tar.gz"
-# A model name is one file name that survives a shell, a URL and a helm value unquoted.
-_SAFE_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.+-]*$")
-
-
-def fixed_model_name_problem(name: str | None) -> str | None:
-    """Why --fixed-model-name cannot be used as given, or None when it can.
-
-    rasa keeps only the last path component (`out/v1` is saved as `v1.tar.gz` in --out)
-    and, unless the name ends in .tar.gz, replaces whatever follows its last dot
-    (`model.v1` becomes `model.tar.gz`). Separators are refused; dots are kept because the
-    toolkit passes the name with .tar.gz appended (model_file_name)."""
-    if not name:  # an empty action input means "not given"
-        return None
-    if "/" in name or "\\" in name:
-        last = PurePosixPath(name.replace("\\", "/")).name
-        return (f"--fixed-model-name {name!r} contains a path separator. rasa would keep only "
-                f"the last part ({last!r}) and save it in --models-dir. Give a plain file name "
-                "and choose the directory with --models-dir.")
-    stem = name[:-len(MODEL_SUFFIX)] if name.endswith(MODEL_SUFFIX) else name
-    if not _SAFE_NAME.match(stem):
-        return (f"--fixed-model-name {name!r} is not a plain file name. Use letters, digits "
-                "and . _ + - (not starting with . or -), e.g. --fixed-model-name model-v1.")
-    return None
-
-
-def model_file_name(name: str) -> str:
-    """The name to give rasa so that it saves NAME.tar.gz exactly (see above)."""
-    return name if name.endswith(MODEL_SUFFIX) else f"{name}{MODEL_SUFFIX}"
 
 
 def conflicting_options(settings: PipelineSettings) -> str | None:
@@ -94,7 +65,11 @@ def output_dirs(settings: PipelineSettings) -> Iterable[tuple[Path, str]]:
 
 
 def check_paths(settings: PipelineSettings) -> None:
-    """The directories the run writes, and the model --finetune starts from."""
+    """Options that contradict each other, the directories the run writes, and the model
+    --finetune starts from."""
+    problem = conflicting_options(settings)
+    if problem:
+        raise UsageError(problem)
     for path, option in output_dirs(settings):
         _check_output_dir(path, option)
     if settings.finetune and settings.train and not any(settings.models_root.glob("*.tar.gz")):

@@ -3,23 +3,18 @@ which setting switches it off and which function runs it.
 
 Everything keyed by a stage (scheduling, log labels, the runner, the result table, the
 report's stage list, the summary) reads this table, so adding a stage is one entry here plus
-its runner in ci_toolkit/pipeline/stages.py.
+its runner in ci_toolkit/pipeline/stages.py (``stages.run_stage`` calls it by name).
 """
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:  # stages imports this module; its runners are looked up when called
-    from pathlib import Path
-
+if TYPE_CHECKING:
     from ci_toolkit.pipeline.settings import PipelineSettings
-    from ci_toolkit.pipeline.stages import StageContext, StageResult
 
-RUNNERS_MODULE = "ci_toolkit.pipeline.stages"
 DISABLED = "disabled"
 
 
@@ -28,16 +23,13 @@ class StageSpec:
     name: str  # the key in report.json and the cache
     label: str  # what people read: log prefixes, tables
     needs: tuple[str, ...]  # stages that must have finished (passed or cached) first
-    runner: str  # function in RUNNERS_MODULE: (ctx, model) -> StageResult
+    # Its function in ci_toolkit/pipeline/stages.py, (ctx, model) -> StageResult. Named, not
+    # referenced: stages reads this table, so this module cannot import stages.
+    runner: str
     # Why the settings switch the stage off (a choice, not a failure), or None when it runs.
     switched_off: Callable[[PipelineSettings], str | None]
     # Its directory under the results root (rasa's files), None when it writes only a log.
     results_dir: str | None = None
-
-    def run(self, ctx: StageContext, model: Path | None) -> StageResult:
-        function = getattr(importlib.import_module(RUNNERS_MODULE), self.runner)
-        result: StageResult = function(ctx, model)
-        return result
 
 
 def _unless(on: Callable[[PipelineSettings], bool]) -> Callable[[PipelineSettings], str | None]:

@@ -182,7 +182,7 @@ class Pipeline:
         if restored is not None:
             return restored
         with self._stage_output(spec.name):
-            result = spec.run(ctx, run.model_path)
+            result = stages.run_stage(spec, ctx, run.model_path)
         result.fingerprint = key
         if key and cache is not None and result.status == PASSED:
             cache.store(spec.name, key, duration_s=result.duration_s, data=result.data,

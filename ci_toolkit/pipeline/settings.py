@@ -16,7 +16,6 @@ from pathlib import Path
 
 from ci_toolkit.errors import UsageError
 from ci_toolkit.options import check_choice, setting
-from ci_toolkit.pipeline.inputs import conflicting_options
 
 TRAIN_TYPES = ("all", "nlu", "core")
 TEST_TYPES = ("all", "nlu", "core")
@@ -194,9 +193,6 @@ class PipelineSettings:
             )
         if self.jobs < 1:
             raise UsageError(f"--jobs must be 1 or more, got {self.jobs}.")
-        problem = conflicting_options(self)
-        if problem:
-            raise UsageError(problem)
 
     @property
     def use_cache(self) -> bool:

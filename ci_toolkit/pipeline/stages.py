@@ -10,13 +10,14 @@ from __future__ import annotations
 import dataclasses
 import re
 import shutil
+import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ci_toolkit import interrupts
-from ci_toolkit.pipeline.registry import LABELS
+from ci_toolkit.pipeline.registry import LABELS, StageSpec
 from ci_toolkit.pipeline.settings import PipelineSettings
 from ci_toolkit.proc import Completed
 from ci_toolkit.rasa import failures, reports, runner, validation
@@ -230,3 +231,11 @@ def run_cross_validate(ctx: StageContext, given: Path | None = None) -> StageRes
     parsed = reports.parse_cross_validation(out, log_text=done.output, folds=s.folds)
     return _finish("cross_validate", done, status=PASSED, data={"cross_validation": parsed},
                    outputs=_outputs_of(out, "cross_validation"))
+
+
+def run_stage(spec: StageSpec, ctx: StageContext, model: Path | None) -> StageResult:
+    """Run a stage by its registry entry: the runner is the function of this module that
+    the entry names."""
+    runner_function: Callable[[StageContext, Path | None], StageResult] = getattr(
+        sys.modules[__name__], spec.runner)
+    return runner_function(ctx, model)

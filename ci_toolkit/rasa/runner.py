@@ -8,11 +8,10 @@ import re
 import subprocess
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from ci_toolkit import proc
 from ci_toolkit.errors import UsageError
-from ci_toolkit.pipeline.inputs import model_file_name
 from ci_toolkit.pipeline.project import RasaProject
 
 RASA_HINT = (
@@ -20,6 +19,37 @@ RASA_HINT = (
     "scripts/setup-rasa.sh creates a Python 3.10 environment with rasa and prints its path."
 )
 _DIST_INFO = re.compile(r"^rasa-([0-9][^-]*)\.dist-info$")
+
+
+
+MODEL_SUFFIX = ".tar.gz"
+# A model name is one file name that survives a shell, a URL and a helm value unquoted.
+_SAFE_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.+-]*$")
+
+def fixed_model_name_problem(name: str | None) -> str | None:
+    """Why --fixed-model-name cannot be used as given, or None when it can.
+
+    rasa keeps only the last path component (`out/v1` is saved as `v1.tar.gz` in --out)
+    and, unless the name ends in .tar.gz, replaces whatever follows its last dot
+    (`model.v1` becomes `model.tar.gz`). Separators are refused; dots are kept because the
+    toolkit passes the name with .tar.gz appended (model_file_name)."""
+    if not name:  # an empty action input means "not given"
+        return None
+    if "/" in name or "\\" in name:
+        last = PurePosixPath(name.replace("\\", "/")).name
+        return (f"--fixed-model-name {name!r} contains a path separator. rasa would keep only "
+                f"the last part ({last!r}) and save it in --models-dir. Give a plain file name "
+                "and choose the directory with --models-dir.")
+    stem = name[:-len(MODEL_SUFFIX)] if name.endswith(MODEL_SUFFIX) else name
+    if not _SAFE_NAME.match(stem):
+        return (f"--fixed-model-name {name!r} is not a plain file name. Use letters, digits "
+                "and . _ + - (not starting with . or -), e.g. --fixed-model-name model-v1.")
+    return None
+
+
+def model_file_name(name: str) -> str:
+    """The name to give rasa so that it saves NAME.tar.gz exactly (see above)."""
+    return name if name.endswith(MODEL_SUFFIX) else f"{name}{MODEL_SUFFIX}"
 
 
 def find_rasa(configured: str | None) -> str:

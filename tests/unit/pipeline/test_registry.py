@@ -37,7 +37,7 @@ def test_every_stage_has_a_runner_taking_context_and_model(spec) -> None:
 def test_a_stage_runs_its_runner(monkeypatch) -> None:
     calls = []
     monkeypatch.setattr(stages, "run_test_nlu", lambda ctx, model: calls.append((ctx, model)))
-    BY_NAME["test_nlu"].run("context", Path("model.tar.gz"))  # type: ignore[arg-type]
+    stages.run_stage(BY_NAME["test_nlu"], "context", Path("model.tar.gz"))  # type: ignore[arg-type]
     assert calls == [("context", Path("model.tar.gz"))]
 
 
