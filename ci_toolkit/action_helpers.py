@@ -13,19 +13,44 @@ needs beyond one command line lives here, where it is tested, instead of in bash
 
 from __future__ import annotations
 
-import argparse
-import hashlib
-import os
-import re
 import sys
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from pathlib import Path
 
-from ci_toolkit import __version__, interrupts
-from ci_toolkit.errors import Interrupted, ToolkitError, UsageError
-from ci_toolkit.gha import ActionsRuntime, report_error
-from ci_toolkit.proc import Console, run
+# The actions run this module with the Python set up for rasa (the `python_version` input),
+# before anything is installed. ci-toolkit itself needs 3.10+ and is installed next to rasa,
+# so an older interpreter is refused here, before any import that needs a newer one: this
+# part of the file (and its syntax everywhere) must run on Python 3.8.
+SUPPORTED_PYTHON = (3, 10)
+SUPPORTED_RASA = "3.4 to 3.6"  # the rasa 3 releases that run on Python 3.10
+
+
+def python_problem(version_info: tuple[int, ...]) -> str | None:
+    """What is wrong with running the toolkit on ``version_info``, None when it can."""
+    if tuple(version_info[:2]) >= SUPPORTED_PYTHON:
+        return None
+    found = ".".join(str(part) for part in version_info[:2])
+    return (f"python_version is {found}, but ci-toolkit runs on Python 3.10 or newer and is "
+            "installed next to rasa, so this action supports rasa " + SUPPORTED_RASA + " on "
+            'Python 3.10. Set python_version: "3.10". Rasa 3.0 to 3.3 need Python 3.8 or 3.9 '
+            "and are not supported: upgrade rasa (rasa_version, or the rasa pin in your "
+            "requirements file) to 3.6.21.")
+
+
+if __name__ == "__main__" and python_problem(sys.version_info) is not None:
+    print(f"::error title=Unsupported Python::{python_problem(sys.version_info)}")
+    sys.exit(2)
+
+import argparse  # noqa: E402  (after the version check above, on purpose)
+import hashlib  # noqa: E402
+import os  # noqa: E402
+import re  # noqa: E402
+from collections.abc import Mapping, Sequence  # noqa: E402
+from dataclasses import dataclass  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+from ci_toolkit import __version__, interrupts  # noqa: E402
+from ci_toolkit.errors import Interrupted, ToolkitError, UsageError  # noqa: E402
+from ci_toolkit.gha import ActionsRuntime, report_error  # noqa: E402
+from ci_toolkit.proc import Console, run  # noqa: E402
 
 # Environment variables this module reads. The action.yml contract test checks that every
 # env var an action step sets for this module is in here.
@@ -60,6 +85,9 @@ _RASA_RELEASE = re.compile(
     r"(?P<suffix>-[A-Za-z0-9][A-Za-z0-9._-]*)?$"
 )
 _FLOATING_TAGS = ("latest", "stable", "main", "master", "nightly")
+_OLDEST_RASA_MINOR = 4  # rasa 3.4 is the first rasa 3 that runs on Python 3.10
+# `rasa==X` (with extras) in a pip requirements file; pipeline/project.py reads pins the same way.
+RASA_PIN = re.compile(r"^\s*rasa(?:\[[^\]]*\])?\s*==\s*([0-9][0-9A-Za-z.+-]*)", re.M)
 
 
 @dataclass(frozen=True)
@@ -87,17 +115,21 @@ def normalize_rasa_version(value: str | None) -> RasaVersion:
             f"example `rasa_version: {DEFAULT_RASA_VERSION}` (the version your "
             "requirements.txt pins)."
         )
-    match = _RASA_RELEASE.match(given.removeprefix("v"))
+    # Not str.removeprefix: this must run on Python 3.8 to say that 3.8 is not supported.
+    match = _RASA_RELEASE.match(given[1:] if given.startswith("v") else given)
     if match is None:
         raise UsageError(
             f"rasa_version '{given}' is not a rasa release. Use a version such as "
             f"{DEFAULT_RASA_VERSION}."
         )
     release = match.group("release")
-    if not release.startswith("3."):
+    major, minor = (int(part) for part in release.split(".")[:2])
+    if major != 3 or minor < _OLDEST_RASA_MINOR:
         raise UsageError(
             f"rasa_version '{given}' is not supported: ci-toolkit drives the rasa 3 command "
-            f"line. Use a 3.x release such as {DEFAULT_RASA_VERSION}."
+            f"line and runs in rasa's Python 3.10 environment, so it supports rasa "
+            f"{SUPPORTED_RASA} (rasa 3.0 to 3.3 need Python 3.8 or 3.9). Use a release such "
+            f"as {DEFAULT_RASA_VERSION}."
         )
     if match.group("suffix") or given != release:
         return RasaVersion(release, notice=(
@@ -131,12 +163,26 @@ def _model_input_files(environ: Mapping[str, str], workspace: Path) -> list[Path
     data = [_under(workspace, item, "data")
             for item in (environ.get("CI_TOOLKIT_DATA") or "data").split()]
     files: list[Path] = []
-    for path in (config, domain, *data):
+    for path in (config, domain, *data, *_component_packages(config, workspace)):
         if path.is_file():
             files.append(path)
         elif path.is_dir():
             files.extend(sorted(p for p in path.rglob("*") if p.is_file()))
     return files
+
+
+# A custom component's `name:` in config.yml is a dotted path; its top-level package is code
+# that changes the model. A regex, not YAML: this module may import only the standard library.
+_CUSTOM_COMPONENT = re.compile(r"""^[\s-]*name:\s*["']?([A-Za-z_]\w*)\.[\w.]+["']?\s*$""", re.M)
+
+
+def _component_packages(config: Path, workspace: Path) -> list[Path]:
+    if not config.is_file():
+        return []
+    tops = sorted(set(_CUSTOM_COMPONENT.findall(config.read_text(encoding="utf-8",
+                                                                 errors="replace"))))
+    return [path for top in tops for path in (workspace / top, workspace / f"{top}.py")
+            if path.exists()]
 
 
 def content_digest(files: Sequence[Path], root: Path) -> str:
@@ -167,12 +213,12 @@ def prepare(environ: Mapping[str, str]) -> tuple[dict[str, str], list[str]]:
             "and list the packages your custom components need in a requirements file passed "
             "as rasa_requirements."
         )
-    version = normalize_rasa_version(environ.get("CI_TOOLKIT_RASA_VERSION"))
     workspace = _workspace(environ)
+    requirements = _requirements_file(environ, workspace)
+    version = rasa_to_install(environ, requirements)
     runner = f"{environ.get('RUNNER_OS', 'Linux')}-{environ.get('RUNNER_ARCH', 'X64')}"
     python = f"py{sys.version_info.major}.{sys.version_info.minor}.{sys.version_info.micro}"
 
-    requirements = _requirements_file(environ, workspace)
     pip_inputs = hashlib.sha256(__version__.encode())
     if requirements is not None:
         pip_inputs.update(requirements.read_bytes())
@@ -192,6 +238,32 @@ def prepare(environ: Mapping[str, str]) -> tuple[dict[str, str], list[str]]:
         "cache_restore_key": stage_prefix,
     }
     return outputs, [version.notice] if version.notice else []
+
+
+def rasa_to_install(environ: Mapping[str, str], requirements: Path | None) -> RasaVersion:
+    """The rasa release of this run: ``rasa_version`` when given, else the requirements
+    file's pin (read now, so a pull request that bumps it tests the new rasa), else the
+    default. A given version that differs from the pin is refused: pip would fail on it."""
+    given = (environ.get("CI_TOOLKIT_RASA_VERSION") or "").strip()
+    pin = None
+    if requirements is not None:
+        found = RASA_PIN.search(requirements.read_text(encoding="utf-8", errors="replace"))
+        pin = found.group(1) if found else None
+    if not given:
+        if pin is None:
+            return normalize_rasa_version(None)
+        try:
+            return normalize_rasa_version(pin)
+        except UsageError as error:
+            raise UsageError(f"{requirements} pins rasa=={pin}: {error.message}") from error
+    version = normalize_rasa_version(given)
+    if pin is not None and pin != version.release:
+        raise UsageError(
+            f"rasa_version is {given} but {requirements} pins rasa=={pin}; pip cannot install "
+            "both. Leave rasa_version empty to use the requirements file's pin, or make them "
+            "the same."
+        )
+    return version
 
 
 def _requirements_file(environ: Mapping[str, str], workspace: Path) -> Path | None:
@@ -216,10 +288,10 @@ def install_plan(environ: Mapping[str, str], *, source: Path, with_rasa: bool,
            "--progress-bar", "off"]
     packages = [str(source)]
     if with_rasa:
-        version = normalize_rasa_version(environ.get("CI_TOOLKIT_RASA_VERSION"))
+        requirements = _requirements_file(environ, _workspace(environ))
+        version = rasa_to_install(environ, requirements)
         # One resolver run for rasa, its extras and ci-toolkit, so a conflict fails here.
         packages.insert(0, f"rasa=={version.release}")
-        requirements = _requirements_file(environ, _workspace(environ))
         if requirements is not None:
             packages += ["-r", str(requirements)]
     commands = [[python, "-m", "venv", str(venv)], pip + packages]

@@ -70,6 +70,13 @@ def scaffold(directory: Path, **options: Any) -> None:
     cross-validation. The Dockerfile and .dockerignore (when the project has actions/) and
     the chart values go into DIRECTORY.
 
+    The jobs use this repository's composite actions at --action-repo and --action-ref
+    (their defaults are below): they install rasa, the project's requirements.txt and
+    ci-toolkit from the action's own checkout, so nothing is installed by a package name.
+    The rasa release is requirements.txt's `rasa==` pin, read when the job runs, unless
+    --rasa-version is given. Paths filters and required status checks: see
+    --no-paths-filter.
+
     \b
     Prints one status per file: create, identical, conflict, skip or overwrite.
     A file that differs is never replaced without --force (or a "yes" at the terminal);

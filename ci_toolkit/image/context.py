@@ -8,6 +8,8 @@ under ``.ci-toolkit/``. So "no requirements" needs no placeholder file in the re
 
 from __future__ import annotations
 
+import posixpath
+import re
 import shlex
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -32,6 +34,14 @@ class BuildInputs:
     requirements_file: Path | None
     build_args: dict[str, str] = field(default_factory=dict)
     platform: str | None = None
+
+    def __post_init__(self) -> None:
+        # Before the engine is asked anything: a Dockerfile that cannot build here says
+        # which line to change.
+        problems = dockerfile_problems(self)
+        if problems:
+            raise UsageError(f"The Dockerfile {self.dockerfile} cannot be built by ci-toolkit "
+                             "as it is:\n" + "\n".join(f"- {line}" for line in problems))
 
     @property
     def actions_in_context(self) -> str:
@@ -102,6 +112,91 @@ def resolve_inputs(
         default = actions / "requirements.txt"
         requirements = default if default.is_file() else None
     return context, dockerfile, actions, requirements
+
+
+# RasaHQ/action-server-gha copied the actions and their requirements to ./tmp/ before it built;
+# ci-toolkit builds from the project itself and stages the requirements under .ci-toolkit/.
+_ASG_STAGED = {"tmp/actions": None, "tmp/requirements.txt": STAGED_REQUIREMENTS}
+_ARG = re.compile(r"^ARG\s+(.+)$", re.I)
+_COPY = re.compile(r"^(COPY|ADD)\s+(.+)$", re.I)
+_VARIABLE = re.compile(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)")
+
+
+def _instructions(dockerfile: Path) -> list[tuple[int, str]]:
+    """(first line number, instruction) with continuation lines joined and comments dropped."""
+    found: list[tuple[int, str]] = []
+    pending: tuple[int, str] | None = None
+    for number, raw in enumerate(dockerfile.read_text(encoding="utf-8").splitlines(), 1):
+        line = raw.strip()
+        if not line or line.startswith("#"):  # docker drops comments inside continuations too
+            continue
+        start, text = pending if pending else (number, "")
+        text = f"{text} {line.rstrip(chr(92)).strip()}".strip()
+        pending = (start, text) if line.endswith("\\") else None
+        if pending is None:
+            found.append((start, text))
+    if pending is not None:
+        found.append(pending)
+    return found
+
+
+def _unset_args(instructions: list[tuple[int, str]],
+                inputs: BuildInputs) -> list[tuple[int, str, str]]:
+    """(line, instruction, name) of each ARG before the first FROM that a FROM uses, with no
+    default and no build argument to set it: the FROM would name no image."""
+    used_by_from = {name for _, text in instructions if text.upper().startswith("FROM ")
+                    for name in _VARIABLE.findall(text)}
+    unset: list[tuple[int, str, str]] = []
+    for number, text in instructions:
+        if text.upper().startswith("FROM "):
+            break
+        arg = _ARG.match(text)
+        for item in (arg.group(1).split() if arg else ()):
+            name, equals, _ = item.partition("=")
+            if not equals and name in used_by_from and name not in inputs.build_args:
+                unset.append((number, text, name))
+    return unset
+
+
+def _copy_problem(number: int, text: str, inputs: BuildInputs) -> str | None:
+    words = _COPY.match(text)
+    if words is None:
+        return None
+    parts = [word for word in words.group(2).split() if not word.startswith("--")]
+    if len(parts) < 2 or "--from" in text:
+        return None
+    for source in parts[:-1]:
+        relative = posixpath.normpath(source).lstrip("/")
+        if relative not in _ASG_STAGED or (inputs.context / relative).exists():
+            continue
+        ours = _ASG_STAGED[relative] or inputs.actions_in_context
+        return (f"line {number}: `{text}` copies {source}, which action-server-gha staged "
+                "before its build and this build context does not have. Change the line to "
+                f"`{words.group(1).upper()} ./{ours} {parts[-1]}`.")
+    return None
+
+
+def dockerfile_problems(inputs: BuildInputs) -> list[str]:
+    """What keeps a Dockerfile written for RasaHQ/action-server-gha from building here, one
+    line to change each: an ARG the FROM needs without a default nor a value, and COPY
+    sources under ./tmp/ that action-server-gha created."""
+    from ci_toolkit.image.request import DEFAULT_RASA_SDK_VERSION
+
+    if not inputs.dockerfile.is_file():
+        return []  # resolve_inputs says so
+    instructions = _instructions(inputs.dockerfile)
+    problems: list[str] = []
+    for number, text, name in _unset_args(instructions, inputs):
+        sdk = name == "RASA_SDK_VERSION"
+        problems.append(
+            f"line {number}: `{text}` has no default and nothing sets it (action-server-gha "
+            "always passed it). Change the line to "
+            f"`ARG {name}={DEFAULT_RASA_SDK_VERSION if sdk else '<value>'}`"
+            + (" (the rasa-sdk of your rasa's minor version), or set rasa_sdk_version "
+               "(--rasa-sdk-version)." if sdk else ", or pass it in docker_build_args."))
+    problems += [problem for number, text in instructions
+                 if (problem := _copy_problem(number, text, inputs)) is not None]
+    return problems
 
 
 def read_ignore_file(path: Path) -> list[str]:

@@ -7,19 +7,18 @@ error, with file and line, in a second.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
 
+from ci_toolkit.action_helpers import RASA_PIN
 from ci_toolkit.errors import UsageError
 
 YAML_SUFFIXES = (".yml", ".yaml")
 # Files rasa reads as training data (NLU data may be JSON); a directory without any is empty.
 DATA_SUFFIXES = (*YAML_SUFFIXES, ".json")
-_RASA_REQUIREMENT = re.compile(r"^\s*rasa(?:\[[^\]]*\])?\s*==\s*([0-9][0-9A-Za-z.+-]*)", re.M)
 
 
 @dataclass(frozen=True)
@@ -225,7 +224,7 @@ def _all_yaml(paths: Iterable[Path]) -> list[Path]:
 def pinned_rasa_version(root: Path) -> str | None:
     """The rasa version a project pins in requirements*.txt, if it pins one."""
     for candidate in sorted(root.glob("requirements*.txt")):
-        match = _RASA_REQUIREMENT.search(candidate.read_text(encoding="utf-8", errors="replace"))
+        match = RASA_PIN.search(candidate.read_text(encoding="utf-8", errors="replace"))
         if match:
             return match.group(1)
     return None

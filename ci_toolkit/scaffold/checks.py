@@ -110,23 +110,6 @@ REGISTRY = re.compile(r"^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:[0-9]+)?(/[a-z0-9._-]+)
 HELM_RELEASE = re.compile(r"^[a-z0-9]([a-z0-9-]{0,51}[a-z0-9])?$")  # helm: at most 53
 NAMESPACE = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")  # a DNS label: at most 63
 
-# One pip requirement without spaces: name[extras] with optional version specifiers, or a
-# URL pip can install from. Only characters with no meaning inside "..." in a shell and in
-# a YAML plain scalar: it goes into `run: python -m pip install "<requirement>"`.
-_DIST = r"[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?"
-_SPECIFIER = r"(?:===|==|!=|~=|>=|<=|<|>)[A-Za-z0-9.*+!_-]+"
-REQUIREMENT = re.compile(
-    rf"^{_DIST}(?:\[{_DIST}(?:,{_DIST})*\])?(?:{_SPECIFIER}(?:,{_SPECIFIER})*)?$")
-_URL_REQUIREMENT = re.compile(r"^(?:git\+)?(?:https?|file|ssh)://[A-Za-z0-9._~:/@+=-]+$")
-
-
-def requirement_problem(requirement: str) -> str | None:
-    if REQUIREMENT.match(requirement) or _URL_REQUIREMENT.match(requirement):
-        return None
-    return "use one pip requirement without spaces, such as ci-toolkit==0.1.0, " \
-           "ci-toolkit>=0.1,<0.2 or git+https://github.com/org/assistant-ci@v1"
-
-
 # --- paths ------------------------------------------------------------------------------------
 
 _PATH = re.compile(r"^[A-Za-z0-9_.][A-Za-z0-9_./-]*$")

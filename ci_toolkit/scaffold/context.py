@@ -22,6 +22,12 @@ PINNED_ACTIONS: dict[str, str] = {
     "setup_helm": "azure/setup-helm@b9e51907a09c216f16ebe8536097933489208112 # v4.3.0",
 }
 
+# Duckling for DucklingEntityExtractor. No digest could be looked up when this was written:
+# pinned to the tag rasa's own charts use; replace it with rasa/duckling@sha256:<digest>.
+DUCKLING_IMAGE = "rasa/duckling:0.2.0.2-r3"
+DUCKLING_PORT = 8000  # where the image listens
+MAX_DROP = "0.02"  # the default largest drop of a headline metric against the baseline
+
 WORKFLOW_FILES = {
     "ci": "assistant-ci.yml",
     "cd": "assistant-cd.yml",
@@ -31,28 +37,41 @@ REPORT_ARTIFACT = "assistant-ci-report"
 MODEL_ARTIFACT = "assistant-model"
 
 
+def own_actions(options: ScaffoldOptions) -> dict[str, str]:
+    """`uses:` of this repository's composite actions; they install ci-toolkit from their
+    own checkout, so no workflow installs anything by a package name."""
+    ref = options.action_ref
+    if len(ref) == 40 and all(character in "0123456789abcdef" for character in ref):
+        ref = f"{ref} # {options.action_tag}"
+    return {key: f"{options.action_repo}{path}@{ref}"
+            for key, path in (("pipeline", ""), ("action_server", "/action-server"),
+                              ("deploy", "/deploy"))}
+
+
 def template_context(options: ScaffoldOptions) -> dict[str, object]:
     """Everything the templates use (StrictUndefined: a missing name is an error)."""
     files = dict(WORKFLOW_FILES)
     if options.schedule is None:
         del files["cross_validation"]
+    deploy = deploy_context(options)
     return {
         "toolkit_version": __version__,
-        "toolkit_requirement": options.toolkit_requirement,
         "rasa_version": options.rasa_version,
         "python_version": options.python_version,
-        "install_command": ("python -m pip install --disable-pip-version-check "
-                            f'"rasa=={options.rasa_version}" "{options.toolkit_requirement}"'),
-        "actions": PINNED_ACTIONS,
+        "actions": {**PINNED_ACTIONS, **own_actions(options)},
         "workflow_files": files,
         "report_artifact": REPORT_ARTIFACT,
         "model_artifact": MODEL_ARTIFACT,
         "project_dir": options.project_dir,
         "assistant_name": options.assistant_name,
+        "duckling_image": DUCKLING_IMAGE,
+        "duckling_ports": [f"{port}:{DUCKLING_PORT}" for port in options.duckling_ports],
+        "duckling_url": options.duckling_url,
         **_paths_context(options, files),
         **_pipeline_context(options),
         **_deploy_choices(options),
-        **deploy_context(options),
+        **deploy,
+        "deploy_inputs": _lines(deploy["deploy_env"]),  # type: ignore[arg-type]
     }
 
 
@@ -66,51 +85,76 @@ def _in_project(options: ScaffoldOptions) -> Callable[[str], str]:
 
 
 def _paths_context(options: ScaffoldOptions, files: dict[str, str]) -> dict[str, object]:
-    """The paths the workflows watch, cache and hash, prefixed with the project's directory."""
+    """The paths the workflows watch, prefixed with the project's directory; none at all
+    without paths filters."""
     in_project = _in_project(options)
 
     def tree(path: str) -> str:
-        # A directory's files, or the file itself; paths filters and hashFiles take globs.
-        return in_project(path) if path.endswith((".yml", ".yaml")) else in_project(path) + "/**"
+        # A directory's files, or the file itself; paths filters take globs.
+        return in_project(path) if path.endswith((".yml", ".yaml", ".py")) \
+            else in_project(path) + "/**"
 
-    model_inputs = [in_project(options.config), tree(options.domain), *map(tree, options.data)]
+    # Everything that changes the trained model: its inputs, the code of custom components
+    # and the packages installed next to rasa (a rasa bump among them).
+    model = [in_project(options.config), *map(tree, options.component_paths),
+             in_project("requirements*.txt")]
     workflows = ".github/workflows/"
-    watch_ci = [*model_inputs, in_project("requirements*.txt"), workflows + files["ci"]]
+    watch_ci = [*model, tree(options.domain), *map(tree, options.data)]
     if options.tests:
-        watch_ci.insert(len(model_inputs), tree(options.tests))
-    watch_cd = [*watch_ci[:-1], in_project("endpoints.yml"), in_project("credentials.yml"),
-                workflows + files["cd"]]
+        watch_ci.append(tree(options.tests))
+    watch_cd = [*watch_ci, in_project("endpoints.yml"), in_project("credentials.yml")]
     if options.has_actions:
-        watch_cd[-1:-1] = [in_project("actions/**"), in_project("Dockerfile"),
-                           in_project(".dockerignore")]
+        watch_cd += [in_project("actions/**"), in_project("Dockerfile"),
+                     in_project(".dockerignore")]
     if options.chart != "none":
-        watch_cd.insert(-1, in_project(options.values_file))
+        watch_cd.append(in_project(options.values_file))
+    # Cross-validation reads the configuration and the NLU data (inside the data paths).
+    watch_cv = [*model, *map(tree, options.data)]
     return {
         "in_project": in_project,
-        "watch_paths_ci": watch_ci,
-        "watch_paths_cd": watch_cd,
-        "watch_paths_cross_validation": [in_project(options.config),
+        "paths_filter": options.paths_filter,
+        "watch_paths_ci": [*watch_ci, workflows + files["ci"]],
+        "watch_paths_cd": [*watch_cd, workflows + files["cd"]],
+        "watch_paths_cross_validation": [*watch_cv,
                                          workflows + files.get("cross_validation", "")],
-        "cache_paths": [in_project(".rasa/cache"), in_project(".ci-toolkit/cache")],
-        "hash_patterns": ", ".join(f"'{pattern}'" for pattern in model_inputs),
     }
 
 
 def _pipeline_context(options: ScaffoldOptions) -> dict[str, object]:
-    """How each workflow runs `ci-toolkit run`."""
+    """The inputs of the pipeline action in each workflow."""
+    # The main-branch run is the baseline of pull requests: it cross-validates when they do,
+    # so cross-validation is compared too, and its saved stage cache lets a pull request
+    # that changes no model input reuse the folds.
+    cv_on_pr = options.pr_cross_validation
+    pipeline = _pipeline_inputs(options, cross_validation=cv_on_pr, folds=3)
     return {
-        "cache_key_prefix": f"assistant-ci-${{{{ runner.os }}}}-rasa{options.rasa_version}-",
-        "pipeline_env_ci": _pipeline_env(options, cross_validation=options.pr_cross_validation,
-                                         folds=3),
-        "pipeline_env_cd": _pipeline_env(options, cross_validation=False, folds=3),
-        "pipeline_env_cross_validation": _pipeline_env(options, cross_validation=True,
-                                                       folds=options.folds, train=False),
-        "cross_validation_on_pr": options.pr_cross_validation,
+        "ci_inputs": _lines([*pipeline, *_gates()]),
+        "cd_inputs": _lines([*pipeline, ("publish_summary", '"false"'),
+                             # Restore nothing (this model is deployed), save for PRs.
+                             ("cache", '"save"'),
+                             ("# Gates: a model that misses them is not deployed", ""),
+                             ("# min", '"intent_f1>=0.9 entity_f1>=0.8"'),
+                             ("# fail_on_failed_stories", '"true"')]),
+        "cv_inputs": _lines([*_pipeline_inputs(options, cross_validation=True,
+                                               folds=options.folds, train=False),
+                             ("publish_summary", '"false"')]),
+        "cross_validation_on_pr": cv_on_pr,
         "schedule": options.schedule,
         "folds": options.folds,
         "timeout_minutes": options.timeout_minutes,
         "default_branch": options.default_branch,
     }
+
+
+def _gates() -> list[tuple[str, str]]:
+    """The pull request's gates: on by default, visible, and adjustable right here."""
+    return [("baseline", '"${{ runner.temp }}/baseline/report.json"'),
+            ("# Gates: a failed test story fails the run, and so does a headline metric",
+             ""),
+            ("# more than max_drop below the target branch's last report.", ""),
+            ("fail_on_failed_stories", '"true"'),
+            ("max_drop", yaml_scalar(MAX_DROP)),
+            ("# min", '"intent_f1>=0.9 entity_f1>=0.8"')]
 
 
 def _deploy_choices(options: ScaffoldOptions) -> dict[str, object]:
@@ -126,26 +170,46 @@ def _deploy_choices(options: ScaffoldOptions) -> dict[str, object]:
         "namespace": options.namespace,
         "deploys": options.deploy_target != "none" or options.chart != "none",
         "domain": options.domain,
+        "workspace_input": (None if options.project_dir == "."
+                            else f"workspace: {yaml_scalar(options.project_dir)}"),
     }
 
 
-def _pipeline_env(options: ScaffoldOptions, *, cross_validation: bool, folds: int,
-                  train: bool = True) -> list[tuple[str, str]]:
-    """The CI_TOOLKIT_* settings of one `ci-toolkit run`, spelled out for the reader."""
-    env = [
-        ("CI_TOOLKIT_CONFIGURATION", options.config),
-        ("CI_TOOLKIT_DOMAIN", options.domain),
-        ("CI_TOOLKIT_DATA", " ".join(options.data)),
-    ]
+def _pipeline_inputs(options: ScaffoldOptions, *, cross_validation: bool, folds: int,
+                     train: bool = True) -> list[tuple[str, str]]:
+    """The inputs of one pipeline run, spelled out for the reader."""
+    entries = []
+    if options.project_dir != ".":
+        entries.append(("workspace", yaml_scalar(options.project_dir)))
+    entries.append(("python_version", yaml_scalar(options.python_version)))
+    if options.rasa_requirements:
+        entries.append(("rasa_requirements", yaml_scalar(options.rasa_requirements)))
+    else:
+        entries.append(("# Custom components, spaCy models (wheel URLs or packages), ...",
+                        ""))
+        entries.append(("# rasa_requirements", '"requirements.txt"'))
+    if options.rasa_from_requirements:
+        entries.append((f"# The rasa release is {options.rasa_requirements}'s `rasa==` pin, "
+                        "read at run time.", ""))
+    else:
+        entries.append(("rasa_version", yaml_scalar(options.rasa_version)))
+    entries += [("configuration", yaml_scalar(options.config)),
+                ("domain", yaml_scalar(options.domain)),
+                ("data", yaml_scalar(" ".join(options.data)))]
     if options.tests and train:
-        env.append(("CI_TOOLKIT_TESTS", options.tests))
-    env.append(("CI_TOOLKIT_ASSISTANT_NAME", options.assistant_name))
+        entries.append(("tests", yaml_scalar(options.tests)))
+    entries.append(("assistant_name", yaml_scalar(options.assistant_name)))
     if not train:
-        env += [("CI_TOOLKIT_RASA_TRAIN", "false"), ("CI_TOOLKIT_RASA_TEST", "false")]
-    env.append(("CI_TOOLKIT_CROSS_VALIDATION", "true" if cross_validation else "false"))
+        entries += [("rasa_train", '"false"'), ("rasa_test", '"false"')]
+    entries.append(("cross_validation", '"true"' if cross_validation else '"false"'))
     if cross_validation:
-        env.append(("CI_TOOLKIT_FOLDS", str(folds)))
-    return env
+        entries.append(("folds", yaml_scalar(str(folds))))
+    return entries
+
+
+def _lines(entries: list[tuple[str, str]]) -> list[str]:
+    """`name: value` lines of a `with:` block; a name starting with # is a comment."""
+    return [name if not value else f"{name}: {value}" for name, value in entries]
 
 
 FILTERS = {"yaml": yaml_scalar}

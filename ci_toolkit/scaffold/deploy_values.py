@@ -1,5 +1,5 @@
-"""The deploy side of the main-branch workflow scaffold writes: the deploy step's
-environment, the secrets it needs, the chart values, and the workflow's own description."""
+"""The deploy side of the main-branch workflow scaffold writes: the deploy action's
+inputs, the secrets it needs, the chart values, and the workflow's own description."""
 
 from __future__ import annotations
 
@@ -29,7 +29,9 @@ def _secret(name: str) -> str:
     return f"${{{{ secrets.{name} }}}}"
 
 
-Entries = list[tuple[str, str]]  # (name, value) of the deploy step's env, or of a setting
+# (name, value) of the deploy action's inputs (`with:`; a name "# ..." is a comment), or of
+# a setting (secret) the workflow needs.
+Entries = list[tuple[str, str]]
 
 
 def deploy_context(options: ScaffoldOptions) -> dict[str, object]:
@@ -78,18 +80,18 @@ def _model_env(options: ScaffoldOptions) -> tuple[Entries, Entries]:
     target = options.deploy_target
     if target == "none":
         return [], []
-    env = [("CI_TOOLKIT_MODEL_TARGET", yaml_scalar(target)),
-           ("CI_TOOLKIT_MODEL", "${{ runner.temp }}/model/${{ needs.model.outputs.model_name }}")]
+    env = [("model_target", yaml_scalar(target)),
+           ("model", "${{ runner.temp }}/model/${{ needs.model.outputs.model_name }}")]
     if target == "rasa-x":
-        env += [("CI_TOOLKIT_RASAX_URL", _secret("RASAX_URL")),
-                ("CI_TOOLKIT_RASAX_TOKEN", _secret("RASAX_TOKEN"))]
+        env += [("rasax_url", _secret("RASAX_URL")),
+                ("rasax_token", _secret("RASAX_TOKEN"))]
         return env, [("RASAX_URL", "base URL of Rasa X, e.g. https://rasax.example.com"),
                      ("RASAX_TOKEN", "a Rasa X API token")]
-    env += [("CI_TOOLKIT_RASA_URL", _secret("RASA_URL")),
-            ("CI_TOOLKIT_RASA_TOKEN", _secret("RASA_TOKEN")),
+    env += [("rasa_url", _secret("RASA_URL")),
+            ("rasa_token", _secret("RASA_TOKEN")),
             ("# The server loads the model from its own disk or a model server:", ""),
-            ("CI_TOOLKIT_MODEL_SERVER_URL", _secret("RASA_MODEL_SERVER_URL")),
-            ("CI_TOOLKIT_MODEL_SERVER_TOKEN", _secret("RASA_MODEL_SERVER_TOKEN"))]
+            ("model_server_url", _secret("RASA_MODEL_SERVER_URL")),
+            ("model_server_token", _secret("RASA_MODEL_SERVER_TOKEN"))]
     return env, [("RASA_URL", "base URL of the Rasa server (rasa run --enable-api)"),
                  ("RASA_TOKEN", "the server's --auth-token"),
                  ("RASA_MODEL_SERVER_URL (optional)", "where the server downloads the model from"),
@@ -107,21 +109,20 @@ def _helm_repository(options: ScaffoldOptions) -> tuple[str, str] | None:
 
 def _helm_env(options: ScaffoldOptions) -> tuple[Entries, Entries]:
     chart_ref = options.chart_ref or CHARTS[options.chart][0]
-    env = [("KUBECONFIG", "${{ runner.temp }}/kubeconfig"),
-           ("CI_TOOLKIT_HELM_RELEASE", yaml_scalar(options.release))]
+    env = [("helm_release", yaml_scalar(options.release))]
     if chart_ref:
-        env.append(("CI_TOOLKIT_HELM_CHART", yaml_scalar(chart_ref)))
-    env.append(("CI_TOOLKIT_HELM_IMAGE_KEYS", yaml_scalar(options.chart)))
+        env.append(("helm_chart", yaml_scalar(chart_ref)))
+    env.append(("helm_image_keys", yaml_scalar(options.chart)))
     if options.namespace:
-        env.append(("CI_TOOLKIT_HELM_NAMESPACE", yaml_scalar(options.namespace)))
-    env.append(("CI_TOOLKIT_HELM_VALUES", yaml_scalar(options.values_file)))
+        env.append(("helm_namespace", yaml_scalar(options.namespace)))
+    env.append(("helm_values", yaml_scalar(options.values_file)))
     if options.chart == "rasa-x":
         # The release keeps the passwords and tokens it was installed with.
-        env.append(("CI_TOOLKIT_HELM_REUSE_VALUES", yaml_scalar("true")))
+        env.append(("helm_reuse_values", yaml_scalar("true")))
     if options.has_actions:
-        env += [("CI_TOOLKIT_DEPLOY_IMAGE_NAME",
+        env += [("docker_image_name",
                  "${{ needs.action-server.outputs.docker_image_name }}"),
-                ("CI_TOOLKIT_DEPLOY_IMAGE_TAG",
+                ("docker_image_tag",
                  "${{ needs.action-server.outputs.docker_image_tag }}")]
     return env, [("KUBE_CONFIG", "a kubeconfig for the cluster (or use your cloud's "
                   "login action)")]
@@ -129,11 +130,11 @@ def _helm_env(options: ScaffoldOptions) -> tuple[Entries, Entries]:
 
 def _smoke_env(options: ScaffoldOptions) -> tuple[Entries, Entries]:
     if options.smoke_tests:
-        env = [("CI_TOOLKIT_SMOKE_TESTS", yaml_scalar(options.smoke_tests))]
+        env = [("smoke_tests", yaml_scalar(options.smoke_tests))]
     else:
         env = [("# Conversations to check after the deploy (rolls back on failure):", ""),
-               ("# CI_TOOLKIT_SMOKE_TESTS:", yaml_scalar("tests/smoke.yml"))]
-    env.append(("CI_TOOLKIT_SMOKE_URL", _secret("ASSISTANT_URL")))
+               ("# smoke_tests", yaml_scalar("tests/smoke.yml"))]
+    env.append(("smoke_url", _secret("ASSISTANT_URL")))
     return env, [("ASSISTANT_URL (optional)", "the URL the smoke test talks to; "
                   "default: the Rasa X / Rasa server URL")]
 

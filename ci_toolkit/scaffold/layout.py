@@ -7,9 +7,10 @@ import posixpath
 from dataclasses import dataclass, fields
 from pathlib import Path
 
-from ci_toolkit.action_helpers import normalize_rasa_version
+from ci_toolkit.action_helpers import normalize_rasa_version, rasa_to_install
 from ci_toolkit.errors import UsageError
 from ci_toolkit.pipeline.project import RasaProject, load_project, pinned_rasa_version
+from ci_toolkit.scaffold.model_config import model_needs, pins_rasa
 from ci_toolkit.scaffold.options import (
     DEFAULT_RASA_VERSION,
     ScaffoldOptions,
@@ -23,6 +24,7 @@ class Resolved:
     options: ScaffoldOptions
     repo_root: Path  # where .github/ belongs; the planned paths are relative to it
     note: str | None  # where the rasa version came from, for the user
+    notes: tuple[str, ...] = ()  # what the configuration needs installed
 
 
 def _relative(path: Path, root: Path) -> str:
@@ -95,7 +97,16 @@ def resolve(request: ScaffoldRequest) -> Resolved:
     layout = layout_of(project)
     if request.assistant_name:
         layout["assistant_name"] = request.assistant_name
-    # An option left unset (None) takes ScaffoldOptions' default, e.g. this toolkit's version.
+    requirements = project.root / "requirements.txt"
+    has_requirements = requirements.is_file()
+    if has_requirements and request.rasa_version:
+        try:  # the action refuses a rasa_version the requirements pin differently
+            rasa_to_install({"CI_TOOLKIT_RASA_VERSION": request.rasa_version}, requirements)
+        except UsageError as error:
+            raise UsageError(f"--rasa-version: {error.message}") from error
+    needs = model_needs(project.root, project.config,
+                        requirements if has_requirements else None, release)
+    # An option left unset (None) takes ScaffoldOptions' default.
     chosen = {name: value for name in _PASSED_ON if (value := getattr(request, name)) is not None}
     options = ScaffoldOptions(
         project_dir=_relative(project.root, repo_root),
@@ -104,7 +115,15 @@ def resolve(request: ScaffoldRequest) -> Resolved:
         # "./deploy//values.yml" is deploy/values.yml: the workflows' path filters compare
         # strings, so the path must be spelled the way GitHub reports changed files.
         values_file=posixpath.normpath(request.values_file) if request.values_file else "",
+        paths_filter=not request.no_paths_filter,
+        rasa_requirements="requirements.txt" if has_requirements else None,
+        # The action reads the pin at run time, so a pull request that bumps it tests it.
+        rasa_from_requirements=(not request.rasa_version and has_requirements
+                                and pins_rasa(requirements)),
+        component_paths=needs.component_paths,
+        duckling_ports=needs.duckling_ports,
+        duckling_url=needs.duckling_url,
         **layout,  # type: ignore[arg-type]
         **chosen,
     )
-    return Resolved(options, repo_root, note)
+    return Resolved(options, repo_root, note, needs.notes)

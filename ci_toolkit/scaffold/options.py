@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn
 
-from ci_toolkit import __version__
 from ci_toolkit.errors import UsageError
 from ci_toolkit.options import declared_field, setting
 from ci_toolkit.scaffold.checks import (
@@ -29,10 +28,23 @@ from ci_toolkit.scaffold.checks import (
     cron_problem,
     image_name_problem,
     path_problem,
-    requirement_problem,
 )
 
 DEFAULT_RASA_VERSION = "3.6.21"
+# The composite actions of this repository that the scaffolded workflows use (they install
+# ci-toolkit from their own checkout, never by a package name). The one place these defaults
+# are written. Pinned to a commit, as zizmor's unpinned-uses audit and GitHub's hardening
+# guide ask: a commit also cannot be replaced by whoever controls the name later. The tag
+# goes into a comment next to it, for people and for Dependabot.
+DEFAULT_ACTION_REPO = "assistant-ci/assistant-ci"
+DEFAULT_ACTION_REF = "1ed6a0eada8c662846c1e1a0812f7096db1b4734"
+DEFAULT_ACTION_TAG = "v1"
+PATHS_FILTER_HELP = (
+    "Trigger the workflows on every push and pull request, without `paths:` filters. With "
+    "filters (the default), a pull request that changes none of the watched paths runs no "
+    "workflow; a required status check from a workflow that did not run stays 'Expected' "
+    "(pending) and blocks merging. Make the checks of filtered workflows not required, or "
+    "use this mode when they must be required.")
 DEPLOY_TARGETS = ("none", "rasa-x", "rasa-server")
 # Helm value key presets (ci_toolkit/deploy/helm.py IMAGE_KEY_PRESETS), plus "none": no helm.
 CHART_PRESETS = ("none", "assistant-ci", "rasa-x", "rasa")
@@ -63,11 +75,24 @@ class ScaffoldRequest:
         help="The rasa release the workflows install. [default: the version the "
              f"project's requirements*.txt pins, else {DEFAULT_RASA_VERSION}]")
     python_version: str = setting(
-        "3.10", envvar="PYTHON_VERSION", help="Python for rasa (rasa 3.6: 3.8 to 3.10).")
-    toolkit_requirement: str | None = setting(
-        None, envvar="TOOLKIT_REQUIREMENT", metavar="SPEC",
-        help="How the workflows pip-install ci-toolkit. [default: ci-toolkit==VERSION of "
-             "this ci-toolkit]")
+        "3.10", envvar="PYTHON_VERSION",
+        help="Python for rasa and ci-toolkit, which share one environment: 3.10 (rasa 3.4 "
+             "to 3.6 run on it).")
+    action_repo: str = setting(
+        DEFAULT_ACTION_REPO, envvar="ACTION_REPO", metavar="OWNER/NAME",
+        help="The repository of the assistant-ci actions the workflows use (uses: "
+             "OWNER/NAME@REF, OWNER/NAME/action-server@REF, OWNER/NAME/deploy@REF); they "
+             "install ci-toolkit from their own checkout. A fork or a mirror goes here.")
+    action_ref: str = setting(
+        DEFAULT_ACTION_REF, envvar="ACTION_REF", metavar="SHA|TAG",
+        help="The commit (40 hex digits, recommended: zizmor and GitHub's hardening guide "
+             "ask for it) or tag of --action-repo the workflows use.")
+    action_tag: str = setting(
+        DEFAULT_ACTION_TAG, envvar="ACTION_TAG", metavar="TAG",
+        help="The tag written as a comment next to a commit --action-ref (`# v1`), for "
+             "people and Dependabot.")
+    no_paths_filter: bool = setting(
+        False, envvar="NO_PATHS_FILTER", is_flag=True, help=PATHS_FILTER_HELP)
     registry: str = setting(
         "ghcr.io", envvar="DOCKER_REGISTRY",
         help="Registry the action-server image is pushed to. ghcr.io needs no secret: "
@@ -148,7 +173,19 @@ class ScaffoldOptions:
     smoke_tests: str | None = None  # conversations for the post-deploy smoke test
     rasa_version: str = DEFAULT_RASA_VERSION
     python_version: str = _default("python_version")
-    toolkit_requirement: str = f"ci-toolkit=={__version__}"
+    action_repo: str = _default("action_repo")
+    action_ref: str = _default("action_ref")
+    action_tag: str = _default("action_tag")
+    paths_filter: bool = True
+    # requirements.txt of the project (installed next to rasa), and whether its rasa pin
+    # decides the rasa release at run time (no --rasa-version given).
+    rasa_requirements: str | None = None
+    rasa_from_requirements: bool = False
+    # From config.yml: custom component packages (paths that change the model) and the
+    # host ports DucklingEntityExtractor's url uses (the CI job starts Duckling there).
+    component_paths: tuple[str, ...] = ()
+    duckling_ports: tuple[int, ...] = ()
+    duckling_url: str | None = None  # http://localhost:PORT when the url names another host
     registry: str = _default("registry")
     image_name: str | None = _default("image_name")  # None: the repository's name
     deploy_target: str = _default("deploy_target")
@@ -167,7 +204,11 @@ class ScaffoldOptions:
         check_options(self)
 
 
-_PYTHON = re.compile(r"^3\.(8|9|10)$")
+_PYTHON = re.compile(r"^3\.10$")
+_ACTION_REPO = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}$")
+_SHA = re.compile(r"^[0-9a-f]{40}$")
+_SHORT_SHA = re.compile(r"^[0-9a-f]{7,39}$")
+_LOCAL_URL = re.compile(r"^http://localhost:[0-9]{1,5}$")
 _ASSISTANT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.-]{0,63}$")
 
 
@@ -210,6 +251,15 @@ def _check_paths(options: ScaffoldOptions) -> None:
     if options.tests is not None:
         inputs.append(("--tests", options.tests))
     found = [("the smoke-test file", options.smoke_tests)] if options.smoke_tests else []
+    found += [("a custom component package in the configuration", path)
+              for path in options.component_paths]
+    if options.rasa_requirements:
+        found.append(("the requirements file", options.rasa_requirements))
+    for port in options.duckling_ports:
+        if not 1 <= port <= 65535:
+            _fail("DucklingEntityExtractor's url", port, "use a port from 1 to 65535")
+    if options.duckling_url is not None and not _LOCAL_URL.match(options.duckling_url):
+        _fail("The Duckling URL", options.duckling_url, "use http://localhost:PORT")
     for option, path in (*inputs, *found, ("--values-file", options.values_file)):
         _check(option, path, path_problem(path, inside="DIRECTORY"))
     values = options.values_file
@@ -234,15 +284,30 @@ def _check_names(options: ScaffoldOptions) -> None:
     if options.schedule is not None:
         check_schedule(options.schedule)
     if not _PYTHON.match(options.python_version):
-        _fail("--python-version", options.python_version, "rasa 3 runs on Python 3.8 to 3.10")
-    _check("--toolkit-requirement", options.toolkit_requirement,
-           requirement_problem(options.toolkit_requirement))
+        _fail("--python-version", options.python_version, "use 3.10: ci-toolkit needs Python "
+              "3.10 and shares rasa's environment (rasa 3.4 to 3.6 run on it; rasa 3.0 to 3.3 "
+              "need 3.8 or 3.9 and are not supported)")
+    _check_action(options)
     if not HELM_RELEASE.match(options.release):
         _fail("--release", options.release, "use up to 53 lower-case letters, digits and '-', "
               "starting and ending with a letter or digit (a helm release name)")
     if options.namespace is not None and not NAMESPACE.match(options.namespace):
         _fail("--namespace", options.namespace, "use up to 63 lower-case letters, digits and "
               "'-', starting and ending with a letter or digit (a Kubernetes namespace)")
+
+
+def _check_action(options: ScaffoldOptions) -> None:
+    if not _ACTION_REPO.match(options.action_repo) or ".." in options.action_repo:
+        _fail("--action-repo", options.action_repo, "use a GitHub repository as OWNER/NAME, "
+              f"such as {DEFAULT_ACTION_REPO}")
+    for option, ref in (("--action-ref", options.action_ref),
+                        ("--action-tag", options.action_tag)):
+        if _SHA.match(ref):
+            continue
+        if option == "--action-ref" and _SHORT_SHA.match(ref):
+            _fail(option, ref, "GitHub resolves only a full commit SHA in `uses:`; give all "
+                  "40 hex digits (git rev-parse TAG^{commit})")
+        _check(option, ref, branch_problem(ref))
 
 
 def _check_image_and_chart(options: ScaffoldOptions) -> None:

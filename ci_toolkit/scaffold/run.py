@@ -35,6 +35,8 @@ def scaffold(request: ScaffoldRequest, *, notify: Callable[[str], None],
     resolved = resolve(request)
     if resolved.note:
         notify(f"Using {resolved.note}.")
+    for note in resolved.notes:
+        notify(f"Install: {note}")
     files = plan(resolved.options)
     for pattern in unmatched_skips(files, request.skip):
         # Not an error (the same --skip may serve several assistants), but a typo here

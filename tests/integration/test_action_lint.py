@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from ci_toolkit.scaffold.context import CHART_PRESETS, DEPLOY_TARGETS, ScaffoldOptions
+from ci_toolkit.scaffold.options import CHART_PRESETS, DEPLOY_TARGETS, ScaffoldOptions
 from ci_toolkit.scaffold.render import plan
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -30,6 +30,8 @@ TOOLS = REPO_ROOT / "tests" / "tools"
 BIN = Path(sys.executable).parent
 ACTION_FILES = [REPO_ROOT / "action.yml", REPO_ROOT / "action-server" / "action.yml",
                 REPO_ROOT / "deploy" / "action.yml"]
+# This repository's own workflows (the release): held to the same linters as scaffolded ones.
+OWN_WORKFLOWS = sorted((REPO_ROOT / ".github" / "workflows").glob("*.yml"))
 
 pytestmark = pytest.mark.slow
 
@@ -43,8 +45,12 @@ VARIANTS = {
         "chart_ref": "oci://registry.example.com/charts/assistant",
         "smoke_tests": "tests/smoke.yml",
         "default_branch": "release/v2", "values_file": "ops/values.yml", "folds": 10,
-        "python_version": "3.9", "rasa_version": "3.5.17",
-        "toolkit_requirement": "ci-toolkit[extras]>=0.1,<0.2",
+        "python_version": "3.10", "rasa_version": "3.5.17",
+        "action_repo": "my-org/assistant-ci-fork",
+        "action_ref": "0123456789abcdef0123456789abcdef01234567", "action_tag": "v1.2.3",
+        "rasa_requirements": "requirements.txt", "rasa_from_requirements": True,
+        "component_paths": ("components", "nlu_extras.py"), "duckling_ports": (8000, 8001),
+        "duckling_url": "http://localhost:8001", "paths_filter": False,
     },
 }
 
@@ -162,6 +168,18 @@ def test_rendered_workflows_pass_actionlint(actionlint: list[str],
 def test_zizmor_finds_nothing_in_the_rendered_workflows(
         rendered_workflows: dict[Path, str]) -> None:
     findings = _zizmor_findings(list(rendered_workflows))
+    assert findings == [], _describe(findings)
+
+
+def test_this_repositorys_workflows_pass_every_linter(actionlint: list[str]) -> None:
+    assert OWN_WORKFLOWS, "the release workflow is missing"
+    schema = _run([_tool("check-jsonschema"), "--builtin-schema", "vendor.github-workflows",
+                   *map(str, OWN_WORKFLOWS)])
+    assert schema.returncode == 0, schema.stdout + schema.stderr
+    lint = _run([*actionlint, *map(str, OWN_WORKFLOWS)])
+    assert lint.returncode in (0, 1), lint.stderr
+    assert json.loads(lint.stdout) == []
+    findings = _zizmor_findings(OWN_WORKFLOWS)
     assert findings == [], _describe(findings)
 
 

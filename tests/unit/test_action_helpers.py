@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import ast
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -14,6 +17,7 @@ from ci_toolkit.action_helpers import (
     main,
     normalize_rasa_version,
     prepare,
+    python_problem,
 )
 from ci_toolkit.errors import UsageError
 from tests.rasa_support import EXAMPLE_DIR
@@ -187,3 +191,104 @@ def test_main_turns_a_bad_input_into_an_error_annotation_and_exit_2(
     assert captured.out.startswith("::error::rasa_version 'latest-full' is not supported")
     assert "error: rasa_version 'latest-full'" in captured.err
     assert output.read_text(encoding="utf-8") == ""  # no half-written outputs
+
+
+# --- which rasa and which Python the action supports (one class: refused at the first step) --
+
+HELPERS_FILE = Path(__file__).resolve().parents[2] / "ci_toolkit" / "action_helpers.py"
+
+
+@pytest.mark.parametrize(("version_info", "problem"), [
+    ((3, 8, 18), "python_version is 3.8"),
+    ((3, 9, 0), "python_version is 3.9"),
+    ((3, 10, 12), None),
+    ((3, 12, 1), None),
+])
+def test_python_before_3_10_is_refused_naming_the_supported_range(
+        version_info: tuple[int, ...], problem: str | None) -> None:
+    found = python_problem(version_info)
+    if problem is None:
+        assert found is None
+    else:
+        assert found is not None and problem in found
+        assert "rasa 3.4 to 3.6" in found and 'python_version: "3.10"' in found
+
+
+def test_the_helper_parses_on_python_3_8_so_it_can_refuse_it() -> None:
+    # The version check runs only if Python 3.8 can read the whole file first.
+    ast.parse(HELPERS_FILE.read_text(encoding="utf-8"), feature_version=(3, 8))
+    assert "removeprefix" not in HELPERS_FILE.read_text(encoding="utf-8").replace(
+        "Not str.removeprefix", "")
+
+
+def test_on_an_old_python_the_first_step_exits_2_with_an_error_annotation() -> None:
+    # Python 3.8 is not installed here: pretend, before the module runs as the action runs it.
+    script = ("import runpy, sys; sys.version_info = (3, 8, 18, 'final', 0); "
+              "sys.argv = ['action_helpers', 'prepare']; "
+              "runpy.run_module('ci_toolkit.action_helpers', run_name='__main__')")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          cwd=HELPERS_FILE.parents[1], timeout=60)
+    assert done.returncode == 2, done.stderr
+    assert done.stdout.startswith("::error title=Unsupported Python::python_version is 3.8")
+    assert "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize(("given", "outcome"), [
+    ("3.0.0", "rasa 3.4 to 3.6"), ("3.3.9", "rasa 3.4 to 3.6"), ("v3.2.1-full", "need Python 3.8 or 3.9"),
+    ("4.0.0", "rasa 3.4 to 3.6"), ("3.4.0", "3.4.0"), ("3.5.17", "3.5.17"),
+])
+def test_rasa_releases_outside_3_4_to_3_6_are_refused(given: str, outcome: str) -> None:
+    if outcome[0].isdigit():
+        assert normalize_rasa_version(given).release == outcome
+    else:
+        with pytest.raises(UsageError, match=outcome):
+            normalize_rasa_version(given)
+
+
+@pytest.mark.parametrize(("given", "pin", "outcome"), [
+    ("", "rasa==3.6.20", "3.6.20"),  # the pin is read at run time: a bump is tested
+    ("", "rasa[spacy] == 3.5.17\nspacy==3.4.4", "3.5.17"),
+    ("", "spacy==3.4.4", DEFAULT_RASA_VERSION),  # no pin: the default
+    ("3.6.20-full", "rasa==3.6.20", "3.6.20"),
+    ("3.6.21", "rasa==3.6.20", "pip cannot install both"),
+    ("", "rasa==3.2.0", "pins rasa==3.2.0"),
+])
+def test_the_rasa_pin_of_the_requirements_file_decides_when_rasa_version_is_empty(
+        workspace: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        given: str, pin: str, outcome: str) -> None:
+    (workspace / "requirements.txt").write_text(pin + "\n", encoding="utf-8")
+    output = tmp_path / "github_output"
+    output.touch()
+    environ = env_for(workspace, GITHUB_ACTIONS="true", GITHUB_OUTPUT=str(output),
+                      CI_TOOLKIT_RASA_VERSION=given,
+                      CI_TOOLKIT_RASA_REQUIREMENTS="requirements.txt",
+                      RUNNER_TEMP=str(tmp_path / "tmp"))
+    code = main(["prepare"], environ)
+    if outcome[0].isdigit():
+        assert code == 0
+        assert f"rasa_version={outcome}\n" in output.read_text(encoding="utf-8")
+        pip = install_plan(environ, source=Path("/action"), with_rasa=True, python="py")[1][1]
+        assert f"rasa=={outcome}" in pip
+    else:
+        assert code == 2
+        assert outcome in capsys.readouterr().out
+
+
+# (a change, whether the stage cache key follows it)
+@pytest.mark.parametrize(("change", "new_key"), [
+    ("components/sentiment.py", True),  # the code of a custom component in config.yml
+    ("tests/test_stories.yml", False),  # tests do not change the model
+    ("unused/helper.py", False),  # a package config.yml does not name
+])
+def test_the_stage_cache_key_covers_custom_component_code(
+        workspace: Path, change: str, new_key: bool) -> None:
+    config = workspace / "config.yml"
+    config.write_text(config.read_text(encoding="utf-8").replace(
+        "pipeline:\n", "pipeline:\n  - name: components.sentiment.SentimentAnalyzer\n"),
+        encoding="utf-8")
+    for name in ("components/sentiment.py", "tests/test_stories.yml", "unused/helper.py"):
+        (workspace / name).parent.mkdir(parents=True, exist_ok=True)
+        (workspace / name).write_text("# first\n", encoding="utf-8")
+    before = prepare(env_for(workspace))[0]["cache_key"]
+    (workspace / change).write_text("# changed\n", encoding="utf-8")
+    assert (prepare(env_for(workspace))[0]["cache_key"] != before) is new_key

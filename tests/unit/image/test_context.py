@@ -165,3 +165,68 @@ def test_the_dockerfile_puts_requirements_before_code_and_labels_last() -> None:
     healthcheck = next(step for step in steps if step.startswith("HEALTHCHECK"))
     assert "/health" in healthcheck and "curl" not in healthcheck
     assert "latest" not in steps[0]
+
+
+# --- a Dockerfile written for RasaHQ/action-server-gha: each problem names its one line -------
+
+ASG_DOCKERFILE = """ARG RASA_SDK_VERSION
+# Extend the official Rasa SDK image
+FROM rasa/rasa-sdk:${RASA_SDK_VERSION}
+WORKDIR /app
+USER root
+COPY  ./tmp/requirements.txt /tmp/requirements.txt
+RUN pip install --no-cache-dir -r /tmp/requirements.txt
+COPY ./tmp/actions /app/actions
+USER 1001
+"""
+ARG_FIX = f"ARG RASA_SDK_VERSION={DEFAULT_RASA_SDK_VERSION}"
+REQUIREMENTS_FIX = f"COPY ./{STAGED_REQUIREMENTS} /tmp/requirements.txt"
+ACTIONS_FIX = "COPY ./actions /app/actions"
+
+
+def asg_inputs(project: Path, text: str, **build_args: str) -> BuildInputs:
+    dockerfile = project / "Dockerfile"
+    dockerfile.write_text(text, encoding="utf-8")
+    return BuildInputs(context=project, dockerfile=dockerfile,
+                       actions_directory=project / "actions", requirements_file=None,
+                       build_args=build_args)
+
+
+@pytest.mark.parametrize(("build_args", "extra_dirs", "lines"), [
+    ({}, (), {1: ARG_FIX, 6: REQUIREMENTS_FIX, 8: ACTIONS_FIX}),
+    ({"RASA_SDK_VERSION": "3.6.2"}, (), {6: REQUIREMENTS_FIX, 8: ACTIONS_FIX}),
+    ({"RASA_SDK_VERSION": "3.6.2"}, ("tmp/actions",), {6: REQUIREMENTS_FIX}),
+])
+def test_an_action_server_gha_dockerfile_is_refused_naming_each_line_to_change(
+        project: Path, build_args: dict[str, str], extra_dirs: tuple[str, ...],
+        lines: dict[int, str]) -> None:
+    for directory in extra_dirs:
+        (project / directory).mkdir(parents=True)
+    with pytest.raises(UsageError) as raised:
+        asg_inputs(project, ASG_DOCKERFILE, **build_args)
+    message = raised.value.message
+    assert re.findall(r"line (\d+):", message) == [str(number) for number in lines]
+    for fix in lines.values():
+        assert f"Change the line to `{fix}`" in message
+    # Changing exactly those lines is enough: the same check then finds nothing.
+    fixed = ASG_DOCKERFILE.splitlines()
+    for number, fix in lines.items():
+        fixed[number - 1] = fix
+    asg_inputs(project, "\n".join(fixed) + "\n", **build_args)
+
+
+@pytest.mark.parametrize("text", [
+    (DOCKER_DIR / "Dockerfile").read_text(encoding="utf-8"),
+    "ARG RASA_SDK_VERSION=3.6.2\nFROM rasa/rasa-sdk:${RASA_SDK_VERSION}\nCOPY ./actions /app/actions\n",
+    # An ARG after FROM without a default is not one the FROM needs.
+    "FROM rasa/rasa-sdk:3.6.2\nARG RASA_SDK_VERSION\nCOPY --from=base /tmp/actions /app/actions\n",
+    "ARG BASE=rasa/rasa-sdk \\\n    TAG\nFROM ${BASE}:3.6.2\n",
+])
+def test_dockerfiles_that_build_here_pass_the_check(project: Path, text: str) -> None:
+    asg_inputs(project, text)
+
+
+def test_an_unset_arg_other_than_the_sdk_version_asks_for_a_default(project: Path) -> None:
+    with pytest.raises(UsageError, match=r"line 1: .*`ARG BASE=<value>`, or pass it in "
+                                         r"docker_build_args"):
+        asg_inputs(project, "ARG BASE\nFROM ${BASE}\n")

@@ -19,7 +19,6 @@ from ci_toolkit.scaffold.checks import (
     cron_problem,
     image_name_problem,
     path_problem,
-    requirement_problem,
 )
 from tests.unit.scaffold.disk import snapshot
 
@@ -81,12 +80,17 @@ BAD_VALUES: list[tuple[list[str], dict[str, str], str]] = [
     (["--image-name", "ghcr.io/org/bot"], {}, "'ghcr.io' looks like a registry host: put it in "
                                               "--registry"),
     ([], {"CI_TOOLKIT_DOCKER_IMAGE_NAME": "Me/Bot"}, "--image-name 'Me/Bot'"),
-    # --toolkit-requirement: one pip requirement, nothing a shell or YAML would read
-    (["--toolkit-requirement", "ci-toolkit; rm -rf /"], {}, "--toolkit-requirement"),
-    (["--toolkit-requirement", "ci-toolkit==$(id)"], {}, "one pip requirement"),
-    (["--toolkit-requirement", 'ci-toolkit" "evil'], {}, "one pip requirement"),
-    (["--toolkit-requirement", "ci-toolkit=="], {}, "one pip requirement"),
-    (["--toolkit-requirement", "-e ."], {}, "one pip requirement"),
+    # --action-repo, --action-ref, --action-tag: what goes into `uses:`, nothing else
+    (["--action-repo", "org"], {}, "--action-repo 'org' is not valid: use a GitHub repository"),
+    (["--action-repo", "org/name@v1"], {}, "--action-repo 'org/name@v1'"),
+    (["--action-repo", "org/x ${{ github.token }}"], {}, "OWNER/NAME"),
+    (["--action-repo", "../x/y"], {}, "--action-repo"),
+    (["--action-ref", "v1 # x"], {}, "--action-ref 'v1 # x' is not valid"),
+    (["--action-ref", "main\nevil: true"], {}, "--action-ref"),
+    (["--action-ref", "a..b"], {}, "git does not allow"),
+    (["--action-ref", "1ed6a0e"], {}, "give all 40 hex digits"),
+    (["--action-tag", "v1\nrun: x"], {}, "--action-tag"),
+    ([], {"CI_TOOLKIT_ACTION_REF": "-x"}, "--action-ref '-x'"),
     # --chart-ref: a chart reference, or a local chart inside the repository
     (["--chart-preset", "rasa", "--chart-ref", "x y"], {}, "--chart-ref 'x y' is not valid"),
     (["--chart-preset", "rasa", "--chart-ref", "--set=x"], {}, "use a chart reference"),
@@ -116,7 +120,9 @@ BAD_VALUES: list[tuple[list[str], dict[str, str], str]] = [
     # --assistant-name, --python-version, --rasa-version
     (["--assistant-name", "${{ github.token }}"], {}, "--assistant-name '${{ github.token }}'"),
     (["--assistant-name", "n" * 65], {}, "use up to 64"),
-    (["--python-version", "3.11"], {}, "--python-version '3.11' is not valid: rasa 3 runs on"),
+    (["--python-version", "3.11"], {}, "--python-version '3.11' is not valid: use 3.10"),
+    (["--python-version", "3.8"], {}, "rasa 3.0 to 3.3 need 3.8 or 3.9 and are not supported"),
+    (["--rasa-version", "3.2.0"], {}, "supports rasa 3.4 to 3.6"),
     (["--python-version", "python3.10"], {}, "--python-version"),
     (["--rasa-version", "latest-full"], {}, "--rasa-version: rasa_version 'latest-full' is not "
                                             "supported"),
@@ -207,10 +213,6 @@ def test_a_schedule_github_accepts_is_accepted(expression: str) -> None:
     (branch_problem, "main"), (branch_problem, "release/v2"), (branch_problem, "feat/x-y_z.1"),
     (image_name_problem, "team/coffee-actions"), (image_name_problem, "a__b/c---d.e"),
     (image_name_problem, "coffee"),
-    (requirement_problem, "ci-toolkit==0.1.0"), (requirement_problem, "ci-toolkit>=0.1,<0.2"),
-    (requirement_problem, "ci-toolkit[extras]~=0.1"),
-    (requirement_problem, "ci-toolkit==0.1.0.dev3+g1a2b3c"),
-    (requirement_problem, "git+https://github.com/org/assistant-ci@v1"),
     (lambda ref: chart_ref_problem(ref, "."), "rasa-x/rasa-x"),
     (lambda ref: chart_ref_problem(ref, "."), "./charts/assistant"),
     (lambda ref: chart_ref_problem(ref, "."), "oci://registry.example.com:5000/charts/x"),

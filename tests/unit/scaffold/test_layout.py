@@ -9,7 +9,11 @@ import pytest
 
 from ci_toolkit.errors import UsageError
 from ci_toolkit.scaffold.layout import repository_root, resolve
-from ci_toolkit.scaffold.options import ScaffoldRequest
+from ci_toolkit.scaffold.options import (
+    DEFAULT_ACTION_REF,
+    DEFAULT_ACTION_REPO,
+    ScaffoldRequest,
+)
 
 
 def test_options_not_given_take_the_defaults_and_the_project_fills_its_layout(bot: Path) -> None:
@@ -21,7 +25,9 @@ def test_options_not_given_take_the_defaults_and_the_project_fills_its_layout(bo
                                                               ("data",))
     assert options.smoke_tests == "tests/smoke.yml" and options.has_actions
     assert options.assistant_name == bot.name
-    assert options.toolkit_requirement.startswith("ci-toolkit==")
+    assert (options.action_repo, options.action_ref) == (DEFAULT_ACTION_REPO, DEFAULT_ACTION_REF)
+    assert options.rasa_requirements == "requirements.txt" and options.rasa_from_requirements
+    assert options.paths_filter
     assert options.schedule == "0 4 * * 1" and options.chart == "none"
     assert resolved.note is not None and "requirements pin it" in resolved.note
 
@@ -30,18 +36,20 @@ def test_what_the_request_says_reaches_the_options(pristine: Path, tmp_path: Pat
     (tmp_path / ".git").mkdir()
     bot = Path(shutil.copytree(pristine, tmp_path / "bots" / "coffee"))
     resolved = resolve(ScaffoldRequest(
-        directory=bot, assistant_name="Coffee", rasa_version="3.6.19-full", no_schedule=True,
+        directory=bot, assistant_name="Coffee", rasa_version="3.6.21-full", no_schedule=True,
         chart="rasa", chart_ref="rasa/rasa", namespace="bots", folds=7,
-        toolkit_requirement="ci-toolkit>=0.1"))
+        action_repo="me/fork", action_ref="v2", no_paths_filter=True))
     options = resolved.options
     assert resolved.repo_root == tmp_path.resolve()
     assert options.project_dir == "bots/coffee"
     assert options.assistant_name == "Coffee"
-    assert options.rasa_version == "3.6.19" and "Docker image tag" in str(resolved.note)
+    assert options.rasa_version == "3.6.21" and "Docker image tag" in str(resolved.note)
+    assert not options.rasa_from_requirements  # given: the workflows name it
     assert options.schedule is None
     assert (options.chart, options.chart_ref, options.namespace, options.folds) == (
         "rasa", "rasa/rasa", "bots", 7)
-    assert options.toolkit_requirement == "ci-toolkit>=0.1"
+    assert (options.action_repo, options.action_ref, options.paths_filter) == (
+        "me/fork", "v2", False)
 
 
 def test_a_bad_value_in_the_request_is_a_usage_error_naming_the_option(bot: Path) -> None:

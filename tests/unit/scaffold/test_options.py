@@ -57,9 +57,10 @@ def test_an_option_not_given_means_the_same_in_the_checked_options() -> None:
     options = ScaffoldOptions(**LAYOUT)  # type: ignore[arg-type]
     for name in ("python_version", "registry", "image_name", "deploy_target", "chart",
                  "chart_ref", "values_file", "release", "namespace", "default_branch",
-                 "schedule", "folds", "pr_cross_validation", "timeout_minutes"):
+                 "schedule", "folds", "pr_cross_validation", "timeout_minutes", "action_repo",
+                 "action_ref", "action_tag"):
         assert getattr(options, name) == getattr(request, name), name
-    assert options.toolkit_requirement.startswith("ci-toolkit==")
+    assert options.paths_filter is not request.no_paths_filter
 
 
 @pytest.mark.parametrize(("change", "complaint"), [

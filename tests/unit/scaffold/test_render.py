@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import re
 import shutil
 from pathlib import Path
@@ -14,7 +13,9 @@ import yaml
 
 from ci_toolkit.cli import COMMANDS, main
 from ci_toolkit.resources import shipped_path
+from ci_toolkit.scaffold.context import PINNED_ACTIONS
 from ci_toolkit.scaffold.files import CONFLICT, CREATE, OVERWRITE, PlannedFile, apply
+from ci_toolkit.scaffold.options import DEFAULT_ACTION_REF, DEFAULT_ACTION_REPO
 from tests.unit.scaffold.disk import snapshot
 
 WORKFLOWS = (".github/workflows/assistant-ci.yml", ".github/workflows/assistant-cd.yml",
@@ -122,24 +123,49 @@ def test_a_missing_directory_is_a_usage_error(tmp_path: Path,
 # --- what gets rendered --------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("requirements", "args", "note", "installed"), [
+def _pipeline_inputs(workflow: dict[str, Any], job: str) -> dict[str, Any]:
+    step = next(step for step in workflow["jobs"][job]["steps"] if step.get("id") == "pipeline")
+    return step["with"]
+
+
+# (requirements.txt or None for none, args, note, rasa_version input or None when the
+# requirements' pin is read at run time)
+@pytest.mark.parametrize(("requirements", "args", "note", "rasa_version"), [
     ("rasa[spacy]==3.6.20\nrasa-sdk==3.6.2\n", [],
-     "rasa 3.6.20, as the project's requirements pin it", "3.6.20"),
+     "rasa 3.6.20, as the project's requirements pin it", None),
+    ("rasa==3.6.20\n", ["--rasa-version", "3.6.20"], "", "3.6.20"),
+    ("spacy==3.4.4\n", [], "no requirements*.txt in the project pins rasa", "3.6.21"),
     (None, ["--rasa-version", "3.6.19-full"], "Docker image tag", "3.6.19"),
-    ("", [], "no requirements*.txt in the project pins rasa", "3.6.21"),
-], ids=["pinned-by-requirements", "docker-tag-given", "no-requirements"])
+    (None, [], "no requirements*.txt in the project pins rasa", "3.6.21"),
+], ids=["pinned-by-requirements", "given-and-pinned-alike", "requirements-without-pin",
+        "docker-tag-given", "no-requirements"])
 def test_the_rasa_version_the_workflows_install(
         bot: Path, capsys: pytest.CaptureFixture[str], requirements: str | None,
-        args: list[str], note: str, installed: str) -> None:
-    """From the requirements, else the default; a docker tag is turned into the release."""
-    if requirements:
-        (bot / "requirements.txt").write_text(requirements, encoding="utf-8")
-    elif requirements == "":
+        args: list[str], note: str, rasa_version: str | None) -> None:
+    """The requirements' pin is read at run time (a bump is tested), else a pinned release."""
+    if requirements is None:
         (bot / "requirements.txt").unlink()
+    else:
+        (bot / "requirements.txt").write_text(requirements, encoding="utf-8")
     code, _, err = scaffold(capsys, str(bot), *args)
     assert code == 0, err
     assert note in err
-    assert f'"rasa=={installed}"' in (bot / WORKFLOWS[0]).read_text(encoding="utf-8")
+    for name, job in ((WORKFLOWS[0], "assistant"), (WORKFLOWS[1], "model"),
+                      (WORKFLOWS[2], "cross-validate")):
+        inputs = _pipeline_inputs(load(bot, name), job)
+        assert inputs.get("rasa_version") == rasa_version, name
+        assert inputs.get("rasa_requirements") == (
+            "requirements.txt" if requirements is not None else None), name
+    text = (bot / WORKFLOWS[0]).read_text(encoding="utf-8")
+    assert ("# rasa_requirements: \"requirements.txt\"" in text) is (requirements is None)
+
+
+def test_a_rasa_version_the_requirements_pin_differently_is_refused(
+        bot: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = scaffold(capsys, str(bot), "--rasa-version", "3.6.20")
+    assert code == 2
+    assert "--rasa-version: rasa_version is 3.6.20 but" in err and "pins rasa==3.6.21" in err
+    assert not (bot / ".github").exists()
 
 
 def test_every_workflow_has_least_privilege_concurrency_and_paths(
@@ -164,36 +190,47 @@ def test_every_workflow_has_least_privilege_concurrency_and_paths(
                     assert step["with"]["persist-credentials"] is False
 
 
-def _command_env_vars(words: list[str]) -> set[str]:
-    module_name, attribute, _ = COMMANDS[words[0]]
-    module = importlib.import_module(module_name)
-    command = getattr(module, attribute)
-    for word in words[1:]:
-        command = command.commands[word]
-    names = set(getattr(module, "ENV_VARS_READ", ()))
-    for parameter in command.params:
-        if isinstance(parameter.envvar, str):
-            names.add(parameter.envvar)
-    return names
+ACTION_FILES = {"": "action.yml", "/action-server": "action-server/action.yml",
+                "/deploy": "deploy/action.yml"}
+REPO_ROOT = Path(__file__).resolve().parents[3]
+
+
+def _own_action_inputs(uses: str) -> set[str] | None:
+    """The inputs of this repository's action that ``uses`` names, None for another action."""
+    head = uses.split("@", 1)[0]
+    for suffix, path in ACTION_FILES.items():
+        if head == DEFAULT_ACTION_REPO + suffix:
+            action = yaml.safe_load((REPO_ROOT / path).read_text(encoding="utf-8"))
+            return set(action["inputs"])
+    return None
 
 
 @pytest.mark.parametrize("target", ["none", "rasa-x", "rasa-server"])
 @pytest.mark.parametrize("chart", ["none", "assistant-ci", "rasa-x", "rasa"])
-def test_the_workflows_set_only_env_vars_the_commands_read(
+def test_the_workflows_use_our_actions_with_inputs_they_declare_and_install_nothing(
         bot: Path, capsys: pytest.CaptureFixture[str], target: str, chart: str) -> None:
+    """Nothing is installed by a package name: every step is a pinned action, and each input
+    given to one of this repository's actions is one its action.yml declares."""
     code, _, err = scaffold(capsys, str(bot), "--deploy-target", target, "--chart-preset", chart,
                             "--registry", "registry.example.com")
     assert code == 0, err
+    pinned = set(PINNED_ACTIONS.values())
+    own = 0
     for name in WORKFLOWS:
         for job in load(bot, name)["jobs"].values():
             for step in job["steps"]:
-                words = step.get("run", "").split()
-                if words[:1] != ["ci-toolkit"]:
+                assert "pip" not in step.get("run", "").split(), f"{name}: {step['name']}"
+                uses = step.get("uses")
+                if uses is None:
                     continue
-                read = _command_env_vars(words[1:])
-                for variable in step.get("env", {}):
-                    if variable.startswith("CI_TOOLKIT_"):
-                        assert variable in read, f"{name}: `{step['run']}` ignores {variable}"
+                declared = _own_action_inputs(uses)
+                if declared is None:
+                    assert any(uses == ref.split(" #")[0] for ref in pinned), uses
+                    continue
+                own += 1
+                assert uses.endswith("@" + DEFAULT_ACTION_REF), uses
+                assert set(step.get("with", {})) <= declared, f"{name}: {uses}"
+    assert own >= 3
 
 
 def test_deploying_to_rasa_x_with_the_rasa_x_chart(bot: Path,
@@ -206,15 +243,15 @@ def test_deploying_to_rasa_x_with_the_rasa_x_chart(bot: Path,
     deploy = cd["jobs"]["deploy"]
     assert deploy["needs"] == ["model", "action-server"]
     assert deploy["environment"] == "production"
-    env = deploy["steps"][-1]["env"]
-    assert env["CI_TOOLKIT_MODEL_TARGET"] == "rasa-x"
-    assert env["CI_TOOLKIT_RASAX_TOKEN"] == "${{ secrets.RASAX_TOKEN }}"
-    assert env["CI_TOOLKIT_HELM_CHART"] == "rasa-x/rasa-x"
-    assert env["CI_TOOLKIT_HELM_IMAGE_KEYS"] == "rasa-x"
-    assert env["CI_TOOLKIT_HELM_NAMESPACE"] == "bots"
-    assert env["CI_TOOLKIT_DEPLOY_IMAGE_TAG"] == (
-        "${{ needs.action-server.outputs.docker_image_tag }}")
-    assert env["CI_TOOLKIT_SMOKE_TESTS"] == "tests/smoke.yml"  # the example has one
+    assert deploy["steps"][-1]["env"] == {"KUBECONFIG": "${{ runner.temp }}/kubeconfig"}
+    inputs = deploy["steps"][-1]["with"]
+    assert inputs["model_target"] == "rasa-x"
+    assert inputs["rasax_token"] == "${{ secrets.RASAX_TOKEN }}"
+    assert inputs["helm_chart"] == "rasa-x/rasa-x"
+    assert inputs["helm_image_keys"] == "rasa-x"
+    assert inputs["helm_namespace"] == "bots"
+    assert inputs["docker_image_tag"] == "${{ needs.action-server.outputs.docker_image_tag }}"
+    assert inputs["smoke_tests"] == "tests/smoke.yml"  # the example has one
     runs = [step.get("run", "") for step in deploy["steps"]]
     assert "helm repo add rasa-x https://rasahq.github.io/rasa-x-helm" in runs
     values = load(bot, "deploy/values.yml")
@@ -229,8 +266,8 @@ def test_the_assistant_ci_chart_values_use_its_image_keys(
     values = load(bot, "deploy/values.yml")
     assert values["actionServer"]["image"]["repository"] == "ghcr.io/team/coffee-actions"
     deploy = load(bot, WORKFLOWS[1])["jobs"]["deploy"]
-    assert "CI_TOOLKIT_HELM_CHART" not in deploy["steps"][-1]["env"]  # the bundled chart
-    assert "CI_TOOLKIT_MODEL_TARGET" not in deploy["steps"][-1]["env"]
+    assert "helm_chart" not in deploy["steps"][-1]["with"]  # the bundled chart
+    assert "model_target" not in deploy["steps"][-1]["with"]
 
 
 def test_no_deploy_job_without_a_target_and_no_image_without_actions(
@@ -256,9 +293,13 @@ def test_an_assistant_in_a_subdirectory_of_a_repository(
     assert ci["jobs"]["assistant"]["defaults"]["run"]["working-directory"] == "bots/coffee"
     assert "bots/coffee/data/**" in ci[True]["pull_request"]["paths"]
     assert "bots/coffee/results" in ci["jobs"]["assistant"]["steps"][-1]["with"]["path"]
-    key = next(s for s in ci["jobs"]["assistant"]["steps"] if "cache@" in s.get("uses", ""))
-    assert "hashFiles('bots/coffee/config.yml', 'bots/coffee/domain.yml', 'bots/coffee/data/**')" \
-        in key["with"]["key"]
+    # The actions take paths relative to the workspace, the assistant's directory.
+    inputs = _pipeline_inputs(ci, "assistant")
+    assert (inputs["workspace"], inputs["configuration"], inputs["data"]) == (
+        "bots/coffee", "config.yml", "data")
+    cd = load(repo, WORKFLOWS[1])
+    image = next(step for step in cd["jobs"]["action-server"]["steps"] if step.get("id") == "image")
+    assert image["with"]["workspace"] == "bots/coffee"
 
 
 def test_the_command_is_registered_with_its_docstring() -> None:
