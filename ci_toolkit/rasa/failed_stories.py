@@ -1,7 +1,8 @@
 """Read `failed_test_stories.yml`: which story failed, and at which step.
 
 PyYAML drops comments, and the comments are the point here: rasa marks each wrong
-prediction with an end-of-line comment (rasa-cli.md, section 5):
+prediction with an end-of-line comment (docs/architecture.md, "How rasa behaves"; real
+output in tests/fixtures/rasa/):
 
     - action: utter_greet  # predicted: action_default_fallback
     - intent: mood_great   # predicted: mood_unhappy: amazing

@@ -1,5 +1,5 @@
 """Build and run rasa commands. Every path is passed explicitly, so that rasa can never
-fall back to a default location silently (reference: rasa-cli.md, section 0)."""
+fall back to a default location silently (docs/architecture.md, "How rasa behaves")."""
 
 from __future__ import annotations
 

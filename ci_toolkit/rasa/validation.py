@@ -1,7 +1,7 @@
 """Turn what `rasa data validate` prints into findings: errors vs warnings.
 
 Both classes are printed the same way (UserWarnings on stderr); only some make the command
-fail. The table is reference rasa-cli.md, section 1.
+fail. The table is in docs/architecture.md, "How rasa behaves".
 """
 
 from __future__ import annotations

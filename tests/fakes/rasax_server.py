@@ -1,7 +1,7 @@
 """A local HTTP server that plays the Rasa X / Enterprise model API.
 
-It implements the contract the Rasa docs and RasaHQ/rasactl use (shared reference
-anchors.md, section 5.1) and refuses what Rasa X refuses:
+It implements the contract the Rasa docs and RasaHQ/rasactl use (see the docstring of
+ci_toolkit/deploy/rasax.py) and refuses what Rasa X refuses:
 
   POST   /api/auth                               {"username","password"}
                                                  -> 200 {"access_token"} | 401

@@ -4,7 +4,7 @@ from pathlib import Path
 
 from ci_toolkit.rasa.failed_stories import parse_failed_stories
 
-# The shape documented for rasa 3.6 (rasa-cli.md, section 5): an intent misclassification
+# The shape documented for rasa 3.6 (docs/architecture.md, "How rasa behaves"): an intent misclassification
 # comment carries the predicted intent and the user text with entity markup.
 WRONG_INTENT = """version: "3.1"
 stories:
