@@ -56,7 +56,8 @@ class FractionType(click.ParamType):
             self.fail(error.message, param, ctx)
 
 
-# --baseline, --min, --max-drop and --fail-on-failed-stories, made from GateSettings' fields.
+# --baseline, --min, --max-drop, --fail-on-failed-stories and --fail-on-unreachable-extractors,
+# made from GateSettings' fields.
 gate_options = option_group(
     option_from(GateSettings, "baseline", type=click.Path(path_type=Path)),
     option_from(GateSettings, "minimums", "--min", type=MinimumType(), multiple=True,
@@ -64,6 +65,9 @@ gate_options = option_group(
     option_from(GateSettings, "max_drop", type=FractionType()),
     option_from(GateSettings, "fail_on_failed_stories",
                 "--fail-on-failed-stories/--allow-failed-stories", show_default=False),
+    option_from(GateSettings, "fail_on_unreachable_extractors",
+                "--fail-on-unreachable-extractors/--allow-unreachable-extractors",
+                show_default=False),
 )
 
 
@@ -87,4 +91,5 @@ def gate_settings(params: dict[str, Any]) -> GateSettings:
         minimums=tuple(params.get("minimums") or ()),
         max_drop=params.get("max_drop"),
         fail_on_failed_stories=bool(params.get("fail_on_failed_stories", False)),
+        fail_on_unreachable_extractors=bool(params.get("fail_on_unreachable_extractors", False)),
     ).check()

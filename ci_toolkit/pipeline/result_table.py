@@ -11,7 +11,6 @@ if TYPE_CHECKING:
     from ci_toolkit.report.model import Classification, Core, CrossValidation, Nlu, Report
 
 
-
 def _pct(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.3f}"
 
@@ -34,6 +33,8 @@ def _nlu(nlu: Nlu) -> str:
     parts += [f"{name} F1 {_pct(_f1(value))}" for name, value in nlu.entity_extraction.items()]
     if nlu.response_selection:
         parts.append(f"responses F1 {_pct(_f1(nlu.response_selection))}")
+    parts += [f"{extractor.name} NOT EVALUATED" for extractor in nlu.unevaluated_extractors
+              if extractor.unreachable]
     return ", ".join(parts)
 
 
@@ -84,6 +85,9 @@ def render_table(report: Report, *, report_path: str | None = None) -> str:
              for a, b, c, d in rows]
     lines.insert(1, "-" * min(100, max(len(line) for line in lines)))
     tail = f"verdict: {report.verdict.value.upper()} in {_duration(report.run.duration_s)}"
+    # Not a failure unless a gate says so, but never to be missed: rasa itself exits 0.
+    lines += [f"warning: {extractor.name} was not evaluated: {extractor.reason}"
+              for extractor in report.unreachable_extractors]
     for gate in report.gates:
         if not gate.passed:
             lines.append(f"gate failed: {gate.message or gate.name}")

@@ -1,6 +1,6 @@
 """What each pipeline stage runs, and how its status is decided from what rasa wrote and
-printed. Rasa's exit code alone is not trusted (reference rasa-cli.md: it exits 0 when
-stories fail, when no model is found and on several bad paths).
+printed. Rasa's exit code alone is not trusted (docs/architecture.md, "How rasa behaves":
+it exits 0 when stories fail, when no model is found and on several bad paths).
 
 Each runner takes (context, model) and is named in the stage registry
 (ci_toolkit/pipeline/registry.py), which also gives the label its output lines carry."""
@@ -215,7 +215,8 @@ def run_test_nlu(ctx: StageContext, model: Path | None) -> StageResult:
     if not any(out.glob("*_report.json")):
         return _finish("test_nlu", done, status=FAILED,
                        reason=_failure_reason(ctx, done, "rasa test nlu wrote no report"))
-    return _finish("test_nlu", done, status=PASSED, data={"nlu": reports.parse_nlu_results(out)},
+    nlu = reports.parse_nlu_results(out, config=ctx.runtime.project.config, log_text=done.output)
+    return _finish("test_nlu", done, status=PASSED, data={"nlu": nlu},
                    outputs=_outputs_of(out, "nlu"))
 
 
@@ -228,7 +229,8 @@ def run_cross_validate(ctx: StageContext, given: Path | None = None) -> StageRes
     if done.returncode != 0 or not any(out.glob("*_report.json")):
         return _finish("cross_validate", done, status=FAILED,
                        reason=_failure_reason(ctx, done, "cross-validation wrote no report"))
-    parsed = reports.parse_cross_validation(out, log_text=done.output, folds=s.folds)
+    parsed = reports.parse_cross_validation(out, log_text=done.output, folds=s.folds,
+                                            config=ctx.runtime.project.config)
     return _finish("cross_validate", done, status=PASSED, data={"cross_validation": parsed},
                    outputs=_outputs_of(out, "cross_validation"))
 

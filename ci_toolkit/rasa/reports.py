@@ -1,6 +1,7 @@
 """Parse the files rasa writes into the typed results of report.json.
 
-Shapes are documented in reference rasa-cli.md sections 3-5 and in docs/report-schema.md.
+Shapes: docs/architecture.md ("How rasa behaves"), docs/report-schema.md, and the real
+rasa output under tests/fixtures/rasa/.
 Missing files are normal (a task that was not evaluated) and give ``None``; files that exist
 but cannot be read are an error, never silently skipped.
 """
@@ -14,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ci_toolkit.errors import ToolkitError
+from ci_toolkit.rasa.extractors import unevaluated_extractors
 
 AVERAGES = ("micro avg", "macro avg", "weighted avg")
 NOT_LABELS = {*AVERAGES, "accuracy", "conversation_accuracy"}
@@ -83,11 +85,15 @@ def entity_reports(results: Path) -> dict[str, dict[str, Any]]:
     return found
 
 
-def parse_nlu_results(results: Path) -> dict[str, Any]:
+def parse_nlu_results(results: Path, *, config: Path | None = None,
+                      log_text: str = "") -> dict[str, Any]:
+    """The NLU reports in ``results``; with the model ``config`` and what rasa printed, also
+    the extractors rasa did not score (ci_toolkit/rasa/extractors.py)."""
     return {
         "intent_classification": read_classification(results / "intent_report.json"),
         "entity_extraction": entity_reports(results),
         "response_selection": read_classification(results / "response_selection_report.json"),
+        "unevaluated_extractors": unevaluated_extractors(config, log_text),
     }
 
 
@@ -148,8 +154,9 @@ def parse_cross_validation_log(text: str) -> dict[str, dict[str, Any]]:
     return results
 
 
-def parse_cross_validation(results: Path, *, log_text: str, folds: int) -> dict[str, Any]:
-    pooled = parse_nlu_results(results)
+def parse_cross_validation(results: Path, *, log_text: str, folds: int,
+                           config: Path | None = None) -> dict[str, Any]:
+    pooled = parse_nlu_results(results, config=config, log_text=log_text)
     stats = parse_cross_validation_log(log_text)
 
     def combine(report: dict[str, Any] | None, key: str) -> dict[str, Any] | None:
@@ -167,6 +174,7 @@ def parse_cross_validation(results: Path, *, log_text: str, folds: int) -> dict[
         "intent_classification": combine(pooled["intent_classification"], "intent_classification"),
         "entity_extraction": entities,
         "response_selection": combine(pooled["response_selection"], "response_selection"),
+        "unevaluated_extractors": pooled["unevaluated_extractors"],
     }
 
 

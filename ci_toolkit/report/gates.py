@@ -1,9 +1,11 @@
-"""Quality gates: minimum metrics, maximum drops against a baseline, failed test stories.
+"""Quality gates: minimum metrics, maximum drops against a baseline, failed test stories,
+unreachable entity extractors.
 
 Each gate becomes one GateResult (ci_toolkit/report/model.py, docs/report-schema.md) with, in
-addition to the documented keys, ``kind`` ("min" | "max_drop" | "failed_stories"), ``metric``
-(the full dotted path it checked, or None) and ``skipped`` (true when it could not be checked,
-e.g. max-drop without a baseline; a skipped gate counts as passed).
+addition to the documented keys, ``kind`` ("min" | "max_drop" | "failed_stories" |
+"unreachable_extractors"), ``metric`` (the full dotted path it checked, or None) and
+``skipped`` (true when it could not be checked, e.g. max-drop without a baseline; a skipped
+gate counts as passed).
 """
 
 from __future__ import annotations
@@ -59,13 +61,20 @@ class GateSettings:
         help="Fail when any test story fails (rasa itself exits 0 then). Default: allow, and "
              "list them in the summary.")
 
+    fail_on_unreachable_extractors: bool = setting(
+        False, envvar="FAIL_ON_UNREACHABLE_EXTRACTORS",
+        help="Fail when an entity extractor could not do its work, e.g. a "
+             "DucklingEntityExtractor whose server cannot be reached (rasa only logs an error "
+             "per message and exits 0). Default: allow, and say so in the summary.")
+
     @property
     def allow_failed_stories(self) -> bool:
         return not self.fail_on_failed_stories
 
     @property
     def configured(self) -> bool:
-        return bool(self.minimums) or self.max_drop is not None or self.fail_on_failed_stories
+        return (bool(self.minimums) or self.max_drop is not None or self.fail_on_failed_stories
+                or self.fail_on_unreachable_extractors)
 
     def check(self) -> GateSettings:
         """The settings, or a UsageError (exit 2) before anything runs.
@@ -229,6 +238,28 @@ def _failed_stories_gate(report: Report) -> GateResult:
                    passed=passed, value=count, threshold=0, baseline=None, message=message)
 
 
+def _unreachable_extractors_gate(report: Report) -> GateResult:
+    name, metric = "no unreachable extractors", "nlu.unevaluated_extractors"
+    if report.nlu is None and report.cross_validation is None:
+        return GateResult(
+            name=name, kind="unreachable_extractors", metric=metric, passed=True, value=None,
+            threshold=0, baseline=None, skipped=True,
+            message="not checked: neither the NLU test nor cross-validation ran.")
+    unreachable = report.unreachable_extractors
+    if not unreachable:
+        return GateResult(name=name, kind="unreachable_extractors", metric=metric, passed=True,
+                          value=0, threshold=0, baseline=None,
+                          message="every entity extractor of the pipeline could do its work.")
+    why = "; ".join(f"{extractor.name}: {extractor.reason}" for extractor in unreachable)
+    return GateResult(
+        name=name, kind="unreachable_extractors", metric=metric, passed=False,
+        value=len(unreachable), threshold=0, baseline=None,
+        message=f"{len(unreachable)} entity extractor{'s' if len(unreachable) != 1 else ''} "
+                f"could not be evaluated ({why}), and unreachable extractors are not allowed "
+                "(--fail-on-unreachable-extractors). Start the server or fix its url in the "
+                "config, or remove the extractor from the pipeline.")
+
+
 def evaluate_gates(report: Report, baseline: Report | None,
                    settings: GateSettings) -> list[GateResult]:
     """Check every configured gate; a gate that names a missing metric fails, with the reason."""
@@ -238,6 +269,8 @@ def evaluate_gates(report: Report, baseline: Report | None,
         results.extend(_max_drop_gates(report, baseline, settings.max_drop))
     if settings.fail_on_failed_stories:
         results.append(_failed_stories_gate(report))
+    if settings.fail_on_unreachable_extractors:
+        results.append(_unreachable_extractors_gate(report))
     return results
 
 

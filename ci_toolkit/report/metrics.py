@@ -100,18 +100,33 @@ def lookup_number(report: Mapping[str, Any] | None, path: str) -> float | None:
     return float(value)
 
 
+def _unevaluated(section: Any, extractor: str) -> str | None:
+    """Why rasa did not score ``extractor`` (nlu.unevaluated_extractors), if the report says."""
+    entries = section.get("unevaluated_extractors") if isinstance(section, Mapping) else None
+    for entry in entries if isinstance(entries, list) else ():
+        if isinstance(entry, Mapping) and entry.get("name") == extractor:
+            return str(entry.get("reason") or "rasa did not score it")
+    return None
+
+
 def explain_missing(report: Mapping[str, Any], path: str) -> str:
     """Why a path has no number in this report, in words a user can act on."""
     segments = path.split(".")
     node: Any = report
+    section: Any = None
     for index, segment in enumerate(segments):
         prefix = ".".join(segments[: index + 1])
         if not isinstance(node, Mapping):
             return f"{'.'.join(segments[:index])} is not an object"
         if segment not in node:
+            unevaluated = (_unevaluated(section, segment)
+                           if index == 2 and segments[1] == "entity_extraction" else None)
+            if unevaluated:
+                return f"{segment} was not evaluated: {unevaluated}"
             keys = ", ".join(sorted(str(key) for key in node)) or "nothing"
             return f"the report has no '{prefix}' (there: {keys})"
         node = node[segment]
+        section = node if index == 0 else section  # nlu or cross_validation
         if node is None:
             return f"'{prefix}' is null: that task was not evaluated in this run"
     return f"'{path}' is not a number (it is {type(node).__name__})"

@@ -73,6 +73,9 @@ class Record:
     """A section of the report. Keys the class does not know are kept in ``extra``."""
 
     FIELDS: ClassVar[Mapping[str, Codec]] = {}  # the fields that are not plain JSON values
+    # Fields added after schema_version 1 was published: left out of the JSON form while empty,
+    # so a report that never had them round-trips unchanged.
+    OPTIONAL: ClassVar[frozenset[str]] = frozenset()
     extra: dict[str, Any] = field(default_factory=dict, kw_only=True, repr=False)
 
     @classmethod
@@ -98,6 +101,8 @@ class Record:
             if declared.name == "extra":
                 continue
             value = getattr(self, declared.name)
+            if declared.name in self.OPTIONAL and not value:
+                continue
             codec = self.FIELDS.get(declared.name)
             data[declared.name] = codec.dump(value) if codec else value
         data.update(self.extra)
@@ -207,14 +212,27 @@ class Classification(Record):
 
 
 @dataclass(frozen=True)
+class UnevaluatedExtractor(Record):
+    """An entity extractor of the pipeline that rasa did not score. ``unreachable``: it could
+    not do its work (a Duckling server that was down), so its entities are simply missing."""
+
+    name: str
+    reason: str
+    unreachable: bool = False
+
+
+@dataclass(frozen=True)
 class Nlu(Record):
     FIELDS: ClassVar[Mapping[str, Codec]] = {
         "intent_classification": one(Classification),
         "entity_extraction": named(Classification),
-        "response_selection": one(Classification)}
+        "response_selection": one(Classification),
+        "unevaluated_extractors": many(UnevaluatedExtractor)}
+    OPTIONAL: ClassVar[frozenset[str]] = frozenset({"unevaluated_extractors"})
     intent_classification: Classification | None = None
     entity_extraction: dict[str, Classification] = field(default_factory=dict)
     response_selection: Classification | None = None
+    unevaluated_extractors: list[UnevaluatedExtractor] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -276,11 +294,14 @@ class CrossValidation(Record):
     FIELDS: ClassVar[Mapping[str, Codec]] = {
         "intent_classification": one(CrossValidated),
         "entity_extraction": named(CrossValidated),
-        "response_selection": one(CrossValidated)}
+        "response_selection": one(CrossValidated),
+        "unevaluated_extractors": many(UnevaluatedExtractor)}
+    OPTIONAL: ClassVar[frozenset[str]] = frozenset({"unevaluated_extractors"})
     folds: int
     intent_classification: CrossValidated | None = None
     entity_extraction: dict[str, CrossValidated] = field(default_factory=dict)
     response_selection: CrossValidated | None = None
+    unevaluated_extractors: list[UnevaluatedExtractor] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -348,3 +369,19 @@ class Report(Record):
 
     def stage(self, name: str) -> StageRecord | None:
         return next((stage for stage in self.stages if stage.name == name), None)
+
+    @property
+    def unevaluated_extractors(self) -> list[UnevaluatedExtractor]:
+        """The extractors the NLU test and cross-validation did not score, each once: as the
+        NLU test saw it, unless only cross-validation found it unreachable."""
+        found: dict[str, UnevaluatedExtractor] = {}
+        for section in (self.nlu, self.cross_validation):
+            for extractor in section.unevaluated_extractors if section is not None else ():
+                known = found.get(extractor.name)
+                if known is None or (extractor.unreachable and not known.unreachable):
+                    found[extractor.name] = extractor
+        return list(found.values())
+
+    @property
+    def unreachable_extractors(self) -> list[UnevaluatedExtractor]:
+        return [extractor for extractor in self.unevaluated_extractors if extractor.unreachable]

@@ -86,6 +86,15 @@ def _metric_rows(report: Report, baseline: Report | None, headlines: list[Headli
     return rows
 
 
+INFORMATION = "\u2139\ufe0f"  # the emoji: ruff takes the bare character for a confusable "i"
+
+
+def _extractor_notes(report: Report) -> list[str]:
+    """A line per extractor rasa did not score: ⚠️ when it could not do its work."""
+    return [f"{'⚠️' if extractor.unreachable else INFORMATION} {extractor.name} was not evaluated: "
+            f"{shorten(extractor.reason, 200)}" for extractor in report.unevaluated_extractors]
+
+
 def _task_tables(report: Report, baseline: Report | None,
                  marks: dict[str, str]) -> list[MetricTable]:
     tables: list[MetricTable] = []
@@ -97,7 +106,8 @@ def _task_tables(report: Report, baseline: Report | None,
         return _metric_rows(report, baseline, by_task.get(task, []), marks)
 
     if report.nlu is None:
-        tables.append(MetricTable("NLU", [], _not_run(report, "test_nlu")))
+        tables.append(MetricTable("NLU", [], _not_run(report, "test_nlu"),
+                                  notes=_extractor_notes(report)))
     else:
         evaluated = {title for title, _, _ in classification_tasks(report)}
         for title, _, _ in classification_tasks(report):
@@ -108,6 +118,8 @@ def _task_tables(report: Report, baseline: Report | None,
         if not any(title.startswith("Entities") for title in evaluated):
             tables.append(MetricTable("Entities", [],
                                       "not evaluated (no annotated entities in the test data)"))
+        entities = [table for table in tables if table.title.startswith("Entities")]
+        entities[-1].notes.extend(_extractor_notes(report))
         if "Response selection" not in evaluated:
             tables.append(MetricTable("Response selection", [],
                                       "not evaluated (no retrieval intents in the test data)"))
@@ -310,4 +322,5 @@ def build_summary(report: Report, baseline: Report | None = None, *,
         validation_warnings=CutList("validation warnings", _findings(report, root, "warnings")),
         stages=_stage_rows(report),
         **_links(report),
+        unreachable_extractors=len(report.unreachable_extractors),
     )

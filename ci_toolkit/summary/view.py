@@ -74,7 +74,8 @@ class MetricTable:
     title: str
     rows: list[MetricRow]
     status: str | None = None  # instead of rows: "not run: …"
-    note: str | None = None
+    # Lines under the table: "⚠️ DucklingEntityExtractor was not evaluated: …"
+    notes: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -169,10 +170,22 @@ class SummaryView:
     artifacts_url: str | None
     tool: str
     cuts: list[str] = field(default_factory=list)
+    unreachable_extractors: int = 0  # extractors that could not do their work
 
     @property
     def passed(self) -> bool:
         return self.verdict == "passed"
+
+    @property
+    def headline(self) -> str:
+        """"✅ Passed", "❌ Failed", or a pass that is not clean: "⚠️ Passed, 1 extractor not
+        evaluated" (a broken extractor must not read as a clean pass)."""
+        if not self.passed:
+            return "❌ Failed"
+        count = self.unreachable_extractors
+        if count:
+            return f"⚠️ Passed, {count} extractor{'s' if count != 1 else ''} not evaluated"
+        return "✅ Passed"
 
     @property
     def gates_failed(self) -> int:

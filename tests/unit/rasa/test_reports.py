@@ -53,7 +53,8 @@ def test_unreadable_result_file_is_an_error_not_a_silent_skip(tmp_path: Path) ->
 
 def test_missing_files_give_none(tmp_path: Path) -> None:
     assert reports.parse_nlu_results(tmp_path) == {
-        "intent_classification": None, "entity_extraction": {}, "response_selection": None}
+        "intent_classification": None, "entity_extraction": {}, "response_selection": None,
+        "unevaluated_extractors": []}
     core = reports.parse_core_results(tmp_path, project_root=tmp_path)
     assert core == {"story_prediction": None, "conversations": None, "failed_stories": []}
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -291,3 +292,94 @@ def test_cli_accepts_an_rtt_report_as_baseline(tmp_path: Path, report: dict,
     baseline = write(tmp_path, "rtt.json", rtt)
     assert main(["summary", path, "--no-comment", "--baseline", baseline, "--max-drop", "0.1"]) == 1
     assert f"{INTENT_F1} fell by 0.2000" in capsys.readouterr().err
+
+
+# -- unreachable extractors --------------------------------------------------------------------
+
+UNREACHABLE = {"name": "DucklingEntityExtractor", "unreachable": True,
+               "reason": "the Duckling server at http://127.0.0.1:9 could not be reached (105 "
+                         "connection errors)"}
+PRETRAINED = {"name": "SpacyEntityExtractor", "reason": "pretrained: rasa does not score it",
+              "unreachable": False}
+
+
+def _unevaluated(section: str, *entries: dict) -> Callable[[dict], dict]:
+    def change(report: dict) -> dict:
+        changed = copy.deepcopy(report)
+        changed[section]["unevaluated_extractors"] = list(entries)
+        return changed
+    return change
+
+
+def _without_nlu(report: dict) -> dict:
+    return {**report, "nlu": None, "cross_validation": None}
+
+
+# case: (change to the real report, passed, skipped, value, message it must contain)
+UNREACHABLE_CASES: dict[str, tuple[Callable[[dict], dict], bool, bool, int | None, str]] = {
+    "every extractor worked": (lambda report: report, True, False, 0,
+                               "every entity extractor of the pipeline could do its work"),
+    "pretrained, not scored, but working": (_unevaluated("nlu", PRETRAINED), True, False, 0,
+                                            "could do its work"),
+    "duckling unreachable in the NLU test": (
+        _unevaluated("nlu", UNREACHABLE, PRETRAINED), False, False, 1,
+        "1 entity extractor could not be evaluated (DucklingEntityExtractor: the Duckling "
+        "server at http://127.0.0.1:9 could not be reached (105 connection errors)), and "
+        "unreachable extractors are not allowed (--fail-on-unreachable-extractors)"),
+    "duckling unreachable only in cross-validation": (
+        _unevaluated("cross_validation", UNREACHABLE), False, False, 1,
+        "DucklingEntityExtractor: the Duckling server at http://127.0.0.1:9"),
+    "no NLU results at all": (_without_nlu, True, True, None,
+                              "not checked: neither the NLU test nor cross-validation ran"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(UNREACHABLE_CASES))
+def test_unreachable_extractors_gate(report: dict, case: str) -> None:
+    change, passed, skipped, value, message = UNREACHABLE_CASES[case]
+    [gate] = evaluate_gates(change(report), None,
+                            GateSettings(fail_on_unreachable_extractors=True))
+    assert (gate.kind, gate.metric) == ("unreachable_extractors", "nlu.unevaluated_extractors")
+    assert (gate.passed, gate.skipped, gate.value) == (passed, skipped, value)
+    assert message in gate.message
+
+
+def test_unreachable_extractors_gate_is_off_by_default(report: dict) -> None:
+    assert not GateSettings().configured
+    assert GateSettings(fail_on_unreachable_extractors=True).configured
+    assert evaluate_gates(_unevaluated("nlu", UNREACHABLE)(report), None, GateSettings()) == []
+
+
+# case: (argv after the report, environment, exit code, text stderr must contain)
+UNREACHABLE_CLI_CASES: dict[str, tuple[list[str], dict[str, str], int, str]] = {
+    "option": (["--fail-on-unreachable-extractors"], {}, 1,
+               "could not be reached (105 connection errors)"),
+    "environment": ([], {"CI_TOOLKIT_FAIL_ON_UNREACHABLE_EXTRACTORS": "true"}, 1,
+                    "1 quality gate failed"),
+    "allowed by the option": (["--allow-unreachable-extractors"],
+                              {"CI_TOOLKIT_FAIL_ON_UNREACHABLE_EXTRACTORS": "true"}, 0, ""),
+    "not asked for": ([], {}, 0, ""),
+}
+
+
+@pytest.mark.parametrize("case", sorted(UNREACHABLE_CLI_CASES))
+def test_cli_unreachable_extractors_gate(
+        tmp_path: Path, report: dict, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str], case: str) -> None:
+    argv, environment, exit_code, message = UNREACHABLE_CLI_CASES[case]
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    path = write(tmp_path, "report.json", _unevaluated("nlu", UNREACHABLE)(report))
+    assert main(["summary", path, "--no-comment", *argv]) == exit_code
+    assert message in capsys.readouterr().err
+    summary = (tmp_path / "summary.md").read_text(encoding="utf-8")
+    assert "DucklingEntityExtractor was not evaluated" in summary
+
+
+def test_a_minimum_on_an_unevaluated_extractor_says_why_it_is_missing(report: dict) -> None:
+    metric = "nlu.entity_extraction.DucklingEntityExtractor.weighted_avg.f1_score"
+    [gate] = evaluate_gates(_unevaluated("nlu", UNREACHABLE)(report), None,
+                            GateSettings(minimums=((metric, 0.5),)))
+    assert not gate.passed
+    assert ("DucklingEntityExtractor was not evaluated: the Duckling server at "
+            "http://127.0.0.1:9 could not be reached") in gate.message

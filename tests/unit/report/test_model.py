@@ -11,7 +11,14 @@ import pytest
 from ci_toolkit.errors import UsageError
 from ci_toolkit.report.baseline import load_baseline
 from ci_toolkit.report.load import load_report, parse_report
-from ci_toolkit.report.model import GateResult, ModelSource, Report, Status, Verdict
+from ci_toolkit.report.model import (
+    GateResult,
+    ModelSource,
+    Report,
+    Status,
+    UnevaluatedExtractor,
+    Verdict,
+)
 from ci_toolkit.report.schema import Validator, report_schema, schema_errors
 from tests import paths
 
@@ -43,6 +50,30 @@ def test_typed_access() -> None:
     assert isinstance(report.gates[0], GateResult) and not report.gates[0].passed
     assert report.stage("test_core") is not None and report.stage("nope") is None
     assert report.data is report.data  # built once
+
+
+def test_unevaluated_extractors_are_typed_and_left_out_while_empty() -> None:
+    report = Report.from_dict(load("coffeebot-duckling-unreachable"))
+    assert report.nlu is not None
+    [duckling] = report.unreachable_extractors
+    assert isinstance(duckling, UnevaluatedExtractor)
+    assert duckling.name == "DucklingEntityExtractor" and duckling.unreachable
+    assert "http://127.0.0.1:9 could not be reached (105 connection errors)" in duckling.reason
+    # A report from before the key existed has none and gains none: schema_version stays 1.
+    older = Report.from_dict(load())
+    assert older.unevaluated_extractors == [] and older.unreachable_extractors == []
+    assert "unevaluated_extractors" not in older.to_dict()["nlu"]
+    assert "unevaluated_extractors" not in older.to_dict()["cross_validation"]
+
+
+def test_an_extractor_in_both_sections_is_listed_once_unreachable_first() -> None:
+    data = load("coffeebot-duckling-unreachable")
+    [duckling] = data["nlu"]["unevaluated_extractors"]
+    data["nlu"]["unevaluated_extractors"] = [
+        dict(duckling, reason="pretrained: rasa does not score it", unreachable=False)]
+    data["cross_validation"]["unevaluated_extractors"] = [duckling]
+    assert Report.from_dict(data).unevaluated_extractors == [
+        UnevaluatedExtractor.from_dict(duckling)]
 
 
 def test_unknown_keys_are_kept() -> None:
@@ -83,6 +114,13 @@ def changed(path: str, value: object) -> dict:
     ("stages.0.cached", "yes", "stages[0].cached is \"yes\" (string), but must be true or false"),
     ("validation.warnings.1.line", 1.5, "validation.warnings[1].line is 1.5 (number), but must "
                                         "be an integer or null"),
+    ("nlu.unevaluated_extractors", {}, "nlu.unevaluated_extractors is {} (object), but must "
+                                       "be an array"),
+    ("nlu.unevaluated_extractors", [{"name": "DucklingEntityExtractor", "reason": "down",
+                                     "unreachable": "yes"}],
+     "nlu.unevaluated_extractors[0].unreachable is \"yes\" (string), but must be true or false"),
+    ("cross_validation.unevaluated_extractors", [{"name": "DucklingEntityExtractor"}],
+     "cross_validation.unevaluated_extractors[0].reason is missing"),
 ])
 def test_bad_shapes_name_the_path_of_the_bad_key(tmp_path: Path, path: str, value: object,
                                                   message: str) -> None:

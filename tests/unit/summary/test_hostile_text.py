@@ -153,6 +153,13 @@ def _entity_extractor(report: dict, value: str) -> None:
     entities[value] = entities.pop(next(iter(entities)))
 
 
+def _unevaluated_extractor(report: dict, value: str) -> None:
+    # The reason carries the Duckling url from the config, which anyone can write.
+    report["nlu"]["unevaluated_extractors"] = [
+        {"name": value, "reason": f"the Duckling server at {value} could not be reached",
+         "unreachable": True}]
+
+
 def _recorded_gate(report: dict, value: str) -> None:
     report["gates"][0].update(name=value, message=value)
 
@@ -163,6 +170,7 @@ PLACES: dict[str, Callable[[dict, str], None]] = {
     "configuration name": _set("assistant", "configuration_name"),
     "intent name and confusion": _intent,
     "entity extractor": _entity_extractor,
+    "unevaluated extractor": _unevaluated_extractor,
     "story name": _story("name"),
     "story file": _story("file"),
     "story yaml": _story("yaml"),
