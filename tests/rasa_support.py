@@ -2,7 +2,11 @@
 
 Training costs about a minute, so the model of `examples/coffeebot` is trained once and kept
 in a cache keyed by the content of the files that can change it; every test that only needs
-*a* model reuses it.
+*a* model reuses it (tests/integration/conftest.py fills that cache from the suite's one cold
+pipeline run, so a session never trains the example twice).
+
+Only tests marked `rasa` may use the runtime: tests/conftest.py tells this module, for each
+test, whether it is marked, and `rasa_executable` refuses an unmarked test.
 """
 
 from __future__ import annotations
@@ -20,10 +24,30 @@ EXAMPLE_DIR = REPO_ROOT / "examples" / "coffeebot"
 CACHE_ROOT = Path(os.environ.get("CI_TOOLKIT_TEST_CACHE", Path.home() / ".cache" / "ci-toolkit-tests"))
 RASA_ENV = {**os.environ, "RASA_TELEMETRY_ENABLED": "false"}
 
+# Whether the running test is marked `rasa`; None outside a pytest session (scripts).
+_permitted: bool | None = None
 
-@lru_cache(maxsize=1)
+
+class UnmarkedRasaTest(RuntimeError):
+    pass
+
+
+def permit_rasa(marked: bool | None) -> None:
+    global _permitted
+    _permitted = marked
+
+
 def rasa_executable() -> str:
     """The rasa CLI: $CI_TOOLKIT_RASA, else the environment made by scripts/setup-rasa.sh."""
+    if _permitted is False:
+        raise UnmarkedRasaTest(
+            "This test runs real rasa but is not marked: add @pytest.mark.rasa (and "
+            "pytest.mark.slow), so that the fast tier (-m 'not rasa and not docker') leaves it out.")
+    return _find_rasa()
+
+
+@lru_cache(maxsize=1)
+def _find_rasa() -> str:
     configured = os.environ.get("CI_TOOLKIT_RASA")
     if configured:
         return configured
@@ -50,11 +74,33 @@ def _model_inputs_digest(project: Path) -> str:
     return digest.hexdigest()[:16]
 
 
+def _cached_model() -> Path:
+    return CACHE_ROOT / "models" / f"coffeebot-{_model_inputs_digest(EXAMPLE_DIR)}.tar.gz"
+
+
+def cached_example_model() -> Path | None:
+    """The example's model if an earlier session (or this one) already trained it."""
+    target = _cached_model()
+    return target if target.is_file() else None
+
+
+def keep_example_model(model: Path) -> Path:
+    """Keep MODEL, trained from an unchanged copy of the example, as the example's model."""
+    target = _cached_model()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if not target.exists():
+        # Copy, then rename: a reader never sees half a model.
+        partial = target.with_name(f".{target.name}.{os.getpid()}")
+        shutil.copyfile(model, partial)
+        partial.replace(target)
+    return target
+
+
 def trained_example_model() -> Path:
     """A model trained from examples/coffeebot, trained at most once per content."""
-    models = CACHE_ROOT / "models"
+    target = _cached_model()
+    models = target.parent
     models.mkdir(parents=True, exist_ok=True)
-    target = models / f"coffeebot-{_model_inputs_digest(EXAMPLE_DIR)}.tar.gz"
     with (models / ".lock").open("w") as lock:
         # Several test processes may ask at once; only one trains.
         fcntl.flock(lock, fcntl.LOCK_EX)

@@ -12,6 +12,11 @@ from typing import Any
 
 from tests.rasa_support import rasa_executable
 
+# The cold run's cross-validation (conftest.py `full_run`): two folds, the fewest rasa
+# allows. A rerun must pass the same options to find its entries in the cache (they are
+# part of each stage's fingerprint).
+CROSS_VALIDATION = ("--cross-validation", "--folds", "2")
+
 
 @dataclass(frozen=True)
 class CliRun:

@@ -18,19 +18,20 @@ from pathlib import Path
 import pytest
 
 from tests.integration.composite_runner import CompositeRun
-from tests.rasa_support import copy_example, rasa_executable, trained_example_model
+from tests.rasa_support import copy_example, rasa_executable
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
-pytestmark = [pytest.mark.rasa, pytest.mark.slow]
+pytestmark = pytest.mark.slow
 
 
-def _runner(tmp_path: Path, inputs: dict[str, str]) -> tuple[CompositeRun, Path]:
+def _runner(tmp_path: Path, inputs: dict[str, str],
+            model: Path | None = None) -> tuple[CompositeRun, Path]:
     workspace = tmp_path / "repo"
     project = copy_example(workspace / "bots" / "coffee")
     shutil.rmtree(project / ".ci-toolkit", ignore_errors=True)
-    model = project / "given-model.tar.gz"
-    shutil.copy2(trained_example_model(), model)
+    if model is not None:
+        shutil.copy2(model, project / "given-model.tar.gz")
     (tmp_path / "temp").mkdir()
     environ = {key: value for key, value in os.environ.items()
                if not key.startswith(("CI_TOOLKIT_", "GITHUB_"))}
@@ -49,12 +50,14 @@ def _runner(tmp_path: Path, inputs: dict[str, str]) -> tuple[CompositeRun, Path]
     return run, project
 
 
-def test_the_action_runs_the_pipeline_and_returns_the_rtt_report(tmp_path: Path) -> None:
+@pytest.mark.rasa
+def test_the_action_runs_the_pipeline_and_returns_the_rtt_report(tmp_path: Path,
+                                                                  example_model: Path) -> None:
     # Non-default inputs, so that the report shows they reached the pipeline (and the core
     # test, which loads the model twice, stays out of this test's time).
     run, project = _runner(tmp_path, {"rasa_version": "3.6.21-full", "test_type": "nlu",
                                       "data_validate_args": "--max-history 5",
-                                      "assistant_name": "coffee-from-action"})
+                                      "assistant_name": "coffee-from-action"}, example_model)
     install = {"rasa": rasa_executable()}
 
     def on_uses(target: str, with_values: dict[str, str]) -> None:
@@ -98,6 +101,7 @@ def test_the_action_runs_the_pipeline_and_returns_the_rtt_report(tmp_path: Path)
     assert full_report["run"]["rasa_version"] == "3.6.21"
 
 
+# Needs no rasa: the action stops before its install step.
 def test_a_floating_rasa_version_stops_the_action_before_anything_is_installed(
         tmp_path: Path) -> None:
     run, _ = _runner(tmp_path, {"rasa_version": "latest-full"})
