@@ -27,7 +27,7 @@ from ci_toolkit.deploy.smoke_file import load_conversations
 from ci_toolkit.errors import ToolkitError
 from tests.fakes.fake_helm import FakeHelm, deployed
 from tests.fakes.rasax_server import FakeRasaX, model_archive, running_fake_rasax
-from tests.rasa_support import EXAMPLE_DIR, RASA_ENV, rasa_executable, trained_example_model
+from tests.rasa_support import EXAMPLE_DIR, RASA_ENV, rasa_executable
 
 pytestmark = [pytest.mark.rasa, pytest.mark.slow]
 
@@ -97,12 +97,12 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 
 
 @pytest.fixture(scope="module")
-def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
+def servers(tmp_path_factory: pytest.TempPathFactory, example_model: Path) -> Iterator[Servers]:
     rasa = rasa_executable()
     work = tmp_path_factory.mktemp("rasa-server")
     models = work / "models"
     models.mkdir()
-    trained = trained_example_model()
+    trained = example_model
     first, second = models / "first.tar.gz", models / "second.tar.gz"
     shutil.copyfile(trained, first)
     shutil.copyfile(trained, second)
