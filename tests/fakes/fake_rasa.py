@@ -9,7 +9,9 @@ Per command the test chooses a behaviour (`FakeRasa.behave`):
 - "ok" (default): what a passing run writes;
 - "errors": `data validate` finds a validation error and exits 1;
 - "no-model": `train` or `test core` print rasa's message and exit 0 without a model,
-  as real rasa does (docs/architecture.md, "How rasa behaves").
+  as real rasa does (docs/architecture.md, "How rasa behaves");
+- "fixture:<case>": print what real rasa printed in tests/fixtures/rasa/<case>/ and exit
+  with its exit code.
 
 `install(directory)` writes a small launcher script that runs `main` with this directory as
 its state, and returns a `FakeRasa` whose `path` is the executable to give as `rasa`.
@@ -128,7 +130,17 @@ def _test_nlu(args: list[str]) -> int:
     return 0
 
 
+def _replay(case: str) -> int:
+    """Print what real rasa printed in one of tests/fixtures/rasa/ and exit as it did."""
+    recorded = FIXTURES / case
+    sys.stdout.write((recorded / "stdout.txt").read_text())
+    sys.stderr.write((recorded / "stderr.txt").read_text())
+    return int((recorded / "exit_code").read_text())
+
+
 def _run(command: str, args: list[str], mode: str) -> int:
+    if mode.startswith("fixture:"):
+        return _replay(mode.split(":", 1)[1])
     if command == "data validate":
         return _validate(mode)
     if command.startswith("train"):
