@@ -49,7 +49,7 @@ from pathlib import Path  # noqa: E402
 
 from ci_toolkit import __version__, interrupts  # noqa: E402
 from ci_toolkit.errors import Interrupted, ToolkitError, UsageError  # noqa: E402
-from ci_toolkit.gha import ActionsRuntime, report_error  # noqa: E402
+from ci_toolkit.gha import ActionsRuntime, mask_environment_secrets, report_error  # noqa: E402
 from ci_toolkit.proc import Console, run  # noqa: E402
 
 # Environment variables this module reads. The action.yml contract test checks that every
@@ -338,6 +338,7 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
 
     environ = dict(os.environ if environ is None else environ)
     runtime = ActionsRuntime(environ)
+    mask_environment_secrets(runtime)  # before pip or venv can print any of them
     # pip and venv run in sessions of their own (proc.py): stop them on a signal.
     with interrupts.handle_signals():
         try:

@@ -15,7 +15,7 @@ import click
 
 from ci_toolkit import __version__, interrupts
 from ci_toolkit.errors import EXIT_BUG, EXIT_INTERRUPTED, Interrupted, ToolkitError
-from ci_toolkit.gha import ActionsRuntime, report_error
+from ci_toolkit.gha import ActionsRuntime, mask_environment_secrets, report_error
 
 # name -> (module, attribute, one-line help shown by `ci-toolkit --help`)
 COMMANDS: dict[str, tuple[str, str, str]] = {
@@ -81,7 +81,8 @@ def cli() -> None:
 
     \b
     Exit codes: 0 passed, 1 a stage or gate failed, 2 bad usage or input,
-    3 a bug in ci-toolkit, 130 interrupted (Ctrl-C, SIGINT), 143 terminated (SIGTERM).
+    3 a bug in ci-toolkit, 129 hung up (SIGHUP), 130 interrupted (Ctrl-C, SIGINT),
+    143 terminated (SIGTERM).
     """
 
 
@@ -96,6 +97,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _main(argv: list[str] | None) -> int:
+    # Once for every command, before it starts anything: the runner then hides these
+    # values in whatever any step or child prints, even where the toolkit does not redact.
+    mask_environment_secrets(ActionsRuntime())
     try:
         cli.main(args=argv, prog_name="ci-toolkit", standalone_mode=False)
     except ToolkitError as error:

@@ -15,6 +15,7 @@ import os
 import re
 import sys
 import uuid
+import weakref
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -41,16 +42,38 @@ _SECRET_NAME = re.compile(r"(?i)TOKEN|PASSWORD|PASSWD|SECRET|API_?KEY|PRIVATE_KE
 _NOT_A_SECRET = re.compile(r"(?i)true|false|yes|no|on|off|\d{1,6}")
 
 
+def is_secret(name: str, value: str | None) -> bool:
+    """Whether the variable ``name=value`` carries a secret (see KNOWN_SECRETS above)."""
+    if not value or not value.strip():
+        return False
+    return name in KNOWN_SECRETS or bool(_SECRET_NAME.search(name)
+                                         and not _NOT_A_SECRET.fullmatch(value.strip()))
+
+
 def secret_values(environ: Mapping[str, str]) -> list[str]:
     """The values of the environment's secrets, for a Redactor."""
-    values = []
-    for name, value in environ.items():
-        if not value or not value.strip():
-            continue
-        if name in KNOWN_SECRETS or (_SECRET_NAME.search(name)
-                                     and not _NOT_A_SECRET.fullmatch(value.strip())):
-            values.append(value)
-    return values
+    return [value for name, value in environ.items() if is_secret(name, value)]
+
+
+# Credentials of the toolkit and of the runner, which rasa never needs.
+_TOOLKIT_CREDENTIAL = re.compile(r"^(?:GITHUB_TOKEN|ACTIONS_\w*TOKEN\w*|CI_TOOLKIT_\w+)$")
+
+
+def without_secrets(environ: Mapping[str, str]) -> dict[str, str]:
+    """``environ`` without the toolkit's and the runner's credentials: the environment of a
+    child (rasa) that needs none of them and may print its environment. The project's own
+    variables stay, secret-looking or not: its endpoints.yml and credentials.yml may read
+    them (``${DB_PASSWORD}``), and rasa fails when one is missing. Whatever a child prints
+    is redacted anyway (proc.py)."""
+    return {name: value for name, value in environ.items()
+            if not (is_secret(name, value) and _TOOLKIT_CREDENTIAL.match(name))}
+
+
+def mask_environment_secrets(actions: ActionsRuntime) -> None:
+    """In Actions, ``::add-mask::`` every secret of the environment once, so that the runner
+    hides it in whatever a child prints later, too."""
+    for secret in dict.fromkeys(secret_values(actions.environ)):
+        actions.add_mask(secret)
 
 
 def escape_data(value: str) -> str:
@@ -116,6 +139,10 @@ def _env_file_problem(env_name: str, target: str, error: OSError) -> str:
             "existing directory.")
 
 
+# The values already masked, per stream (sys.stdout in a real run).
+_MASKED: weakref.WeakKeyDictionary[TextIO, set[str]] = weakref.WeakKeyDictionary()
+
+
 @dataclass
 class ActionsRuntime:
     """The Actions side of a run: workflow commands on stdout and the env files."""
@@ -152,9 +179,14 @@ class ActionsRuntime:
 
     def add_mask(self, secret: str | None) -> None:
         self.redact.add(secret)
+        # Once per value and stream: cli.main masks the environment's secrets, and a command
+        # that reads one of them masks it again.
+        masked = _MASKED.setdefault(self.stream, set())
         # Mask every line separately: the runner matches masks line by line.
         for part in (secret or "").splitlines():
-            if part.strip():
+            if part.strip() and part not in masked:
+                if self.active:
+                    masked.add(part)
                 self.command(f"::add-mask::{escape_data(part)}")
 
     @contextmanager

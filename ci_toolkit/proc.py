@@ -3,6 +3,10 @@
 Every line a child prints is shown as ``[stage mm:ss] line`` so that interleaved output of
 stages that run at the same time stays readable, and is captured (without ANSI colours)
 for parsing and for the stage's log file.
+
+Every such line first goes through a Redactor of the environment's secrets: a child that
+learned a secret anyway (it printed its environment, or a server echoed a token) must not
+show it on the console, in a log file or in a report.
 """
 
 from __future__ import annotations
@@ -22,6 +26,8 @@ from typing import TextIO
 
 from ci_toolkit import interrupts
 from ci_toolkit.errors import Interrupted, ToolkitError
+from ci_toolkit.gha import secret_values
+from ci_toolkit.redaction import Redactor
 
 ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 # tqdm progress bars (rasa's epochs, predictions) redraw many times a second; reading in
@@ -133,10 +139,12 @@ def _pump(
     console: Console,
     log: TextIO | None,
     log_lock: threading.Lock,
+    redact: Redactor,
 ) -> None:
     last_progress = 0.0
     for raw in iter(pipe.readline, ""):
-        text = strip_ansi(raw.rstrip("\n"))
+        shown = redact(raw.rstrip("\n"))
+        text = strip_ansi(shown)
         if _PROGRESS_BAR.search(text):
             now = time.monotonic()
             if "100%|" not in text and now - last_progress < PROGRESS_INTERVAL_S:
@@ -146,16 +154,16 @@ def _pump(
         if log is not None:
             with log_lock:
                 log.write(text + "\n")
-        console.child_line(label, started, raw.rstrip("\n"))
+        console.child_line(label, started, shown)
     pipe.close()
 
 
-def _open_log(log_file: Path | None, argv: Sequence[str]) -> TextIO | None:
+def _open_log(log_file: Path | None, command_line: str) -> TextIO | None:
     if log_file is None:
         return None
     log_file.parent.mkdir(parents=True, exist_ok=True)
     log = log_file.open("w", encoding="utf-8")
-    log.write(f"$ {shlex.join(argv)}\n")
+    log.write(f"{command_line}\n")
     return log
 
 
@@ -188,7 +196,7 @@ def _start(argv: Sequence[str], cwd: Path | None, env: Mapping[str, str] | None,
 
 
 def _start_pumps(child: subprocess.Popen[str], *, label: str, started: float,
-                 console: Console, log: TextIO | None,
+                 console: Console, log: TextIO | None, redact: Redactor,
                  ) -> tuple[list[threading.Thread], list[str], list[str]]:
     """One thread per output stream; returns them and the lists they fill."""
     out: list[str] = []
@@ -199,7 +207,7 @@ def _start_pumps(child: subprocess.Popen[str], *, label: str, started: float,
             target=_pump,
             args=(stream, sink),
             kwargs={"label": label, "started": started, "console": console, "log": log,
-                    "log_lock": log_lock},
+                    "log_lock": log_lock, "redact": redact},
             daemon=True,
         )
         for stream, sink in ((child.stdout, out), (child.stderr, err))
@@ -225,6 +233,11 @@ def _wait(child: subprocess.Popen[str], *, label: str, program: str,
         raise
 
 
+def environment_redactor(env: Mapping[str, str] | None = None) -> Redactor:
+    """A Redactor of the secrets in our environment and in a child's ``env``."""
+    return Redactor([*secret_values(os.environ), *secret_values(env or {})])
+
+
 def run(
     argv: Sequence[str],
     *,
@@ -234,6 +247,7 @@ def run(
     env: Mapping[str, str] | None = None,
     log_file: Path | None = None,
     timeout_s: float | None = None,
+    redact: Redactor | None = None,
 ) -> Completed:
     """Run ``argv`` to completion, streaming both output streams through ``console``.
 
@@ -241,15 +255,20 @@ def run(
     exits 0 on failure and vice versa). Raises ToolkitError only if the program cannot start
     or runs past ``timeout_s``, and Interrupted (on any thread) once a signal stopped the
     run: then nothing starts, and a child that ends is no result (it was killed).
+
+    Output and the command line are redacted with ``redact``, by default a Redactor of the
+    secrets in our environment and in ``env``.
     """
     argv = tuple(str(a) for a in argv)
+    redact = redact or environment_redactor(env)
     interrupts.check()
-    console.child_line(label, time.monotonic(), f"$ {shlex.join(argv)}")
-    log = _open_log(log_file, argv)
+    command_line = redact(f"$ {shlex.join(argv)}")
+    console.child_line(label, time.monotonic(), command_line)
+    log = _open_log(log_file, command_line)
     started = time.monotonic()
     child = _start(argv, cwd, env, log)
     pumps, out, err = _start_pumps(child, label=label, started=started, console=console,
-                                   log=log)
+                                   log=log, redact=redact)
     try:
         returncode = _wait(child, label=label, program=argv[0], timeout_s=timeout_s)
     finally:

@@ -4,7 +4,7 @@ A server may echo a request back (a 401 whose body repeats the login JSON), requ
 whole URLs into its exception texts, and a docker daemon may quote a registry's answer. So a
 secret can come back raw, JSON-escaped, URL-encoded or unicode-escaped. ``Redactor`` knows the
 secrets of a run and removes each of them in every one of those spellings, plus anything that
-looks like a credential in a query string or an Authorization header.
+looks like a credential in a query string, an Authorization header or a URL's user info.
 Standard library only.
 """
 
@@ -24,6 +24,9 @@ _SECRET_QUERY = re.compile(
     r"(?<![\w-])((?:api_)?token|access_token|password|secret|key)=([^&\s'\"#)]+)"
 )
 _BEARER = re.compile(r"(?i)\b(bearer)\s+[A-Za-z0-9._~+/=-]+")
+# The user:password@ (or token@) of a URL in any message: the user info ends at the last "@"
+# before the path, so an unencoded "@" in the password is covered too.
+_URL_CREDENTIALS = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^\s/?#@'\"<>]*(?:@[^\s/?#@'\"<>]*)*@")
 
 # Below this length a secret is matched only as a whole word, so that a three-letter
 # password does not blank out every word that contains those letters.
@@ -76,6 +79,7 @@ class Redactor:
     def __call__(self, text: str) -> str:
         text = _SECRET_QUERY.sub(lambda m: f"{m.group(1)}={REDACTED}", text)
         text = _BEARER.sub(lambda m: f"{m.group(1)} {REDACTED}", text)
+        text = _URL_CREDENTIALS.sub(lambda m: f"{m.group(1)}{REDACTED}@", text)
         pattern = self._compiled()
         return pattern.sub(REDACTED, text) if pattern is not None else text
 

@@ -13,6 +13,7 @@ upgraded: a mistyped --smoke-url must not roll back a good release after the upg
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -208,6 +209,39 @@ class ModelRequest:
                                      "Rasa X name: give a non-empty name without '/'.")
 
 
+# Helm's own rules for a release name (a DNS-1123 subdomain of at most 53 characters) and
+# Kubernetes' for a namespace (a DNS-1123 label). Checked here, because a value that starts
+# with "-" would reach helm as a flag (--helm-release=--post-renderer=/bin/sh).
+_DNS_LABEL = r"[a-z0-9](?:[-a-z0-9]*[a-z0-9])?"
+_HELM_NAMES: dict[str, tuple[re.Pattern[str], int, str]] = {
+    "helm_release": (re.compile(rf"{_DNS_LABEL}(?:\.{_DNS_LABEL})*"), 53,
+                     "lowercase letters, digits, '-' and '.', starting and ending with a "
+                     "letter or digit, at most 53 characters, e.g. coffeebot-actions"),
+    "helm_namespace": (re.compile(_DNS_LABEL), 63,
+                       "lowercase letters, digits and '-', starting and ending with a letter "
+                       "or digit, at most 63 characters, e.g. bots"),
+}
+# Free-form values (a chart path or oci:// reference, a version, a kube context) only must
+# not look like a flag nor carry whitespace or control characters.
+_NOT_A_FLAG = re.compile(r"[^-\s\x00-\x1f\x7f][^\s\x00-\x1f\x7f]*")
+
+
+def check_helm_values(request: HelmRequest) -> None:
+    """A UsageError naming the option for a value helm could take as a flag, or refuse."""
+    for name, (pattern, longest, rule) in _HELM_NAMES.items():
+        value = getattr(request, name)
+        if value and (len(value) > longest or not pattern.fullmatch(value)):
+            raise UsageError(f"{option_name(HelmRequest, name)} {value!r} is not a valid name: "
+                             f"use {rule}.")
+    for name in ("helm_chart", "helm_chart_version", "helm_kube_context"):
+        value = getattr(request, name)
+        if value and not _NOT_A_FLAG.fullmatch(value):
+            raise UsageError(f"{option_name(HelmRequest, name)} {value!r} must not start with "
+                             "'-' nor contain spaces or control characters. Give the value "
+                             "itself, e.g. --helm-chart rasa-x/rasa-x --helm-chart-version "
+                             "4.5.0.")
+
+
 @dataclass(frozen=True)
 class HelmRequest:
     """``helm upgrade --install`` of the action server with the image step's outputs."""
@@ -299,6 +333,7 @@ class DeployRequest:
     def check(self) -> None:
         """Every option that can be checked here, before anything remote is tried."""
         self.target.check()
+        check_helm_values(self.helm)
         self.smoke.check()
 
     def smoke_url(self) -> str | None:

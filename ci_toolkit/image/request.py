@@ -7,10 +7,12 @@ input names where they mean the same thing (docker_registry -> CI_TOOLKIT_DOCKER
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from ci_toolkit.errors import UsageError
 from ci_toolkit.options import env, setting
 
 # The rasa-sdk that docker/Dockerfile pins by default (a unit test keeps the two equal).
@@ -146,3 +148,11 @@ class BuildRequest(PushRequest):
         "host", envvar="SMOKE_NETWORK",
         help="Network of the smoke-test container. With 'host' the server listens on "
              "127.0.0.1 of a free port; any other network publishes the port instead.")
+
+    def __post_init__(self) -> None:
+        # click's FloatRange lets nan and inf through (nan < 1 is false): a wait of nan
+        # seconds is no wait at all, one of inf never ends. The same rule as deploy's.
+        timeout = self.smoke_timeout
+        if not math.isfinite(timeout) or timeout < 1:
+            raise UsageError(f"--smoke-timeout ({env('CONTAINER_CHECK_TIMEOUT')}) must be a "
+                             f"number of seconds of at least 1, not {timeout}. Use e.g. 60.")

@@ -34,9 +34,29 @@ NLU_DOMAIN_KEYS = ("intents", "entities")
 FOREIGN_INPUT_KEYS = ("importers", "imports")
 
 
+def _canonical(value: Any, above: frozenset[int] = frozenset()) -> Any:
+    """JSON-ready data: keys as strings (YAML keys may be numbers, dates or booleans, which
+    json cannot sort among strings) and a value inside itself (load_project refuses such a
+    file; this only keeps the hash from crashing) as a marker."""
+    if not isinstance(value, (dict, list, tuple)):
+        return value
+    if id(value) in above:
+        return "<recursive>"
+    inner = above | {id(value)}
+    if isinstance(value, dict):
+        return {str(key): _canonical(item, inner) for key, item in value.items()}
+    return [_canonical(item, inner) for item in value]
+
+
 def digest(value: Any) -> str:
-    canonical = json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
+    canonical = json.dumps(_canonical(value), sort_keys=True, separators=(",", ":"),
+                           default=str)
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def _list(value: Any) -> list[Any]:
+    """A section that should be a list; anything else (load_project refuses it) as empty."""
+    return value if isinstance(value, list) else []
 
 
 def _documents(paths: Iterable[Path], *, what: str) -> list[tuple[str, dict[str, Any]]]:
@@ -50,8 +70,7 @@ def _documents(paths: Iterable[Path], *, what: str) -> list[tuple[str, dict[str,
 
 def custom_components(config: dict[str, Any], key: str) -> list[str]:
     """Names in config[key] ("pipeline" or "policies") that are module paths, not built-ins."""
-    entries = config.get(key) or []
-    names = [entry.get("name") for entry in entries if isinstance(entry, dict)]
+    names = [entry.get("name") for entry in _list(config.get(key)) if isinstance(entry, dict)]
     return [name for name in names if isinstance(name, str) and "." in name]
 
 
@@ -100,10 +119,10 @@ def _other_data_files(project: RasaProject) -> dict[str, str]:
 def _has_end_to_end_steps(core_data: list[dict[str, Any]]) -> bool:
     """Stories or rules with user or bot text: `rasa train` trains NLU featurizers on them."""
     for doc in core_data:
-        for flow in (doc.get("stories") or []) + (doc.get("rules") or []):
+        for flow in _list(doc.get("stories")) + _list(doc.get("rules")):
             steps = flow.get("steps") if isinstance(flow, dict) else None
             if any(isinstance(step, dict) and ("user" in step or "bot" in step)
-                   for step in steps or []):
+                   for step in _list(steps)):
                 return True
     return False
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ci_toolkit.errors import UsageError
+from ci_toolkit.pipeline.project import locate_parts
 from ci_toolkit.pipeline.registry import STAGES
 from ci_toolkit.rasa.runner import fixed_model_name_problem
 
@@ -40,7 +41,7 @@ def conflicting_options(settings: PipelineSettings) -> str | None:
 
 
 def _check_output_dir(path: Path, option: str) -> None:
-    """A directory the run writes into: absent (it is created), or a writable directory."""
+    """A directory the run writes into: created here when absent, or a writable directory."""
     if path.exists() and not path.is_dir():
         raise UsageError(f"{option} {path} is a file, not a directory. Point {option} at a "
                          "directory (it is created when missing) or move the file away.")
@@ -53,6 +54,13 @@ def _check_output_dir(path: Path, option: str) -> None:
     if not os.access(existing, os.W_OK | os.X_OK):
         raise UsageError(f"{option} {path} cannot be written: {existing} is not writable. "
                          f"Point {option} at a writable directory.")
+    # os.access says yes to root almost everywhere (/proc, read-only mounts): only creating
+    # the directory proves it can be, before any stage runs and its results are lost.
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise UsageError(f"{option} {path} cannot be created ({error.strerror or error}). "
+                         f"Point {option} at a writable directory.") from error
 
 
 def output_dirs(settings: PipelineSettings) -> Iterable[tuple[Path, str]]:
@@ -65,11 +73,14 @@ def output_dirs(settings: PipelineSettings) -> Iterable[tuple[Path, str]]:
 
 
 def check_paths(settings: PipelineSettings) -> None:
-    """Options that contradict each other, the directories the run writes, and the model
-    --finetune starts from."""
+    """Options that contradict each other, the directories the run writes (created here,
+    inside a project only once it is known to be one), and the model --finetune starts
+    from."""
     problem = conflicting_options(settings)
     if problem:
         raise UsageError(problem)
+    locate_parts(settings.project_dir, config=settings.config, domain=settings.domain,
+                 data=list(settings.data) or None)
     for path, option in output_dirs(settings):
         _check_output_dir(path, option)
     if settings.finetune and settings.train and not any(settings.models_root.glob("*.tar.gz")):

@@ -15,6 +15,15 @@ import yaml
 
 from ci_toolkit.action_helpers import RASA_PIN
 from ci_toolkit.errors import UsageError
+from ci_toolkit.pipeline.shape import (
+    CONFIG_RULES,
+    DATA_RULES,
+    DOMAIN_RULES,
+    TESTS_RULES,
+    Rules,
+    check_not_recursive,
+    check_shape,
+)
 
 YAML_SUFFIXES = (".yml", ".yaml")
 # Files rasa reads as training data (NLU data may be JSON); a directory without any is empty.
@@ -90,8 +99,10 @@ def load_yaml(path: Path, *, what: str) -> object:
         raise UsageError(f"{what} {path} is not valid YAML: {error}.", file=str(path)) from error
 
 
-def _check_mapping(path: Path, *, what: str, allow_empty: bool = False) -> object:
+def _check_mapping(path: Path, *, what: str, rules: Rules, allow_empty: bool = False) -> object:
+    """The file's content: a mapping whose known sections have the shape rasa expects."""
     content = load_yaml(path, what=what)
+    check_not_recursive(content, path, what=what)
     if content is None and allow_empty:
         return None
     if not isinstance(content, dict):
@@ -100,6 +111,7 @@ def _check_mapping(path: Path, *, what: str, allow_empty: bool = False) -> objec
             f"but it holds {type(content).__name__ if content is not None else 'nothing'}.",
             file=str(path), line=1,
         )
+    check_shape(content, path, what=what, rules=rules)
     return content
 
 
@@ -144,14 +156,9 @@ def load_project(
 ) -> RasaProject:
     """Locate a project's files, failing clearly on missing paths and malformed YAML."""
     root = Path(root)
-    if not root.is_dir():
-        raise UsageError(f"{root} is not a directory. Pass the path of a Rasa project.")
-    config_path = _resolve(root, config, "config.yml")
-    domain_path = _resolve(root, domain, "domain.yml")
-    if not domain and not domain_path.exists() and (root / "domain").is_dir():
-        domain_path = root / "domain"  # rasa also accepts a directory of domain files
-    data_paths = tuple(_resolve(root, d, "data") for d in (data or ["data"]))
-    _require_parts(root, config_path, domain_path, data_paths)
+    config_path, domain_path, data_paths = locate_parts(root, config=config, domain=domain,
+                                                        data=data)
+    _require_parts(config_path, domain_path, data_paths)
     tests_path = _tests(root, tests, required=require_tests or bool(tests))
     _check_yaml(config_path, domain_path, data_paths, tests_path)
 
@@ -171,13 +178,32 @@ def load_project(
     )
 
 
-def _require_parts(root: Path, config: Path, domain: Path, data: tuple[Path, ...]) -> None:
-    looks_like_rasa = config.exists() or domain.exists() or any(p.exists() for p in data)
-    if not looks_like_rasa:
+def locate_parts(
+    root: Path,
+    *,
+    config: str | Path | None = None,
+    domain: str | Path | None = None,
+    data: Sequence[str | Path] | None = None,
+) -> tuple[Path, Path, tuple[Path, ...]]:
+    """Config, domain and data paths of a directory that is a Rasa project (it has one of
+    them at least). Checked before the run creates its output directories in it, so a
+    mistyped project path does not get them."""
+    if not root.is_dir():
+        raise UsageError(f"{root} is not a directory. Pass the path of a Rasa project.")
+    config_path = _resolve(root, config, "config.yml")
+    domain_path = _resolve(root, domain, "domain.yml")
+    if not domain and not domain_path.exists() and (root / "domain").is_dir():
+        domain_path = root / "domain"  # rasa also accepts a directory of domain files
+    data_paths = tuple(_resolve(root, d, "data") for d in (data or ["data"]))
+    if not (config_path.exists() or domain_path.exists() or any(p.exists() for p in data_paths)):
         raise UsageError(
             f"{root} is not a Rasa project: it has no config.yml, domain.yml or data/. "
             "Run ci-toolkit from your assistant's directory, or pass its path."
         )
+    return config_path, domain_path, data_paths
+
+
+def _require_parts(config: Path, domain: Path, data: tuple[Path, ...]) -> None:
     _require(config, what="The model configuration", option="--config", file_only=True)
     _require(domain, what="The domain", option="--domain", suffixes=YAML_SUFFIXES)
     for path in data:
@@ -202,8 +228,9 @@ def _tests(root: Path, tests: str | Path | None, *, required: bool) -> Path | No
 
 
 def _check_yaml(config: Path, domain: Path, data: tuple[Path, ...], tests: Path | None) -> None:
-    _check_mapping(config, what="The model configuration")
-    domains = [_check_mapping(path, what="The domain file", allow_empty=domain.is_dir())
+    _check_mapping(config, what="The model configuration", rules=CONFIG_RULES)
+    domains = [_check_mapping(path, what="The domain file", rules=DOMAIN_RULES,
+                              allow_empty=domain.is_dir())
                for path in yaml_files(domain)]
     if not any(domains):
         # rasa would stop with "Encountered empty domain" and no hint where.
@@ -212,9 +239,11 @@ def _check_yaml(config: Path, domain: Path, data: tuple[Path, ...], tests: Path 
                          "responses or slots. Add them, or point --domain elsewhere.",
                          file=str(domain))
     for path in _all_yaml(data):
-        _check_mapping(path, what="The training data file", allow_empty=True)
+        _check_mapping(path, what="The training data file", rules=DATA_RULES,
+                       allow_empty=True)
     for path in yaml_files(tests) if tests is not None else ():
-        _check_mapping(path, what="The test stories file", allow_empty=True)
+        _check_mapping(path, what="The test stories file", rules=TESTS_RULES,
+                       allow_empty=True)
 
 
 def _all_yaml(paths: Iterable[Path]) -> list[Path]:

@@ -152,8 +152,7 @@ class Pipeline:
         prints = fingerprint.stage_fingerprints(
             run.project, s, rasa_version=run.rasa_version, given_model=given_model,
             warn=self.console.line if s.use_cache else None)
-        cache = StageCache(s.cache_root, key=cache_key(self.environ, warn=self.console.line),
-                           warn=self.console.line) if s.use_cache else None
+        cache = self._stage_cache(run)
 
         def finished(stage: str, result: StageResult) -> None:
             if stage == "train" and result.status == PASSED:
@@ -171,6 +170,19 @@ class Pipeline:
         _clear_blocked(run, ctx)
         run.finished_at = time.time()
         return run
+
+    def _stage_cache(self, run: PipelineRun) -> StageCache | None:
+        """The stage cache, or None when results must not be reused or kept."""
+        s = self.settings
+        if not s.use_cache:
+            return None
+        if run.rasa_version is None:
+            # The version stands for the executable in every fingerprint: without it, a
+            # result of one rasa would be restored for another.
+            self.console.line("[cache] rasa's version could not be read: every stage runs")
+            return None
+        return StageCache(s.cache_root, key=cache_key(self.environ, warn=self.console.line),
+                          warn=self.console.line)
 
     def _start(self, spec: StageSpec, ctx: StageContext, run: PipelineRun,
                cache: StageCache | None, key: str | None) -> StageResult:

@@ -12,6 +12,7 @@ from pathlib import Path, PurePosixPath
 
 from ci_toolkit import proc
 from ci_toolkit.errors import UsageError
+from ci_toolkit.gha import without_secrets
 from ci_toolkit.pipeline.project import RasaProject
 
 RASA_HINT = (
@@ -68,7 +69,8 @@ def installed_rasa_version(executable: str) -> str | None:
                 return match.group(1)
     try:
         done = subprocess.run([executable, "--version"], capture_output=True, text=True,
-                              timeout=120, env={**os.environ, "RASA_TELEMETRY_ENABLED": "false"})
+                              timeout=120, env={**without_secrets(os.environ),
+                                                "RASA_TELEMETRY_ENABLED": "false"})
     except (OSError, subprocess.TimeoutExpired):
         return None
     match = re.search(r"Rasa Version\s*:\s*(\S+)", proc.strip_ansi(done.stdout))
@@ -76,7 +78,9 @@ def installed_rasa_version(executable: str) -> str | None:
 
 
 def rasa_environment(base: Mapping[str, str], *, rasa_cache: Path | None) -> dict[str, str]:
-    env = dict(base)
+    # rasa reads none of the toolkit's credentials (GITHUB_TOKEN, CI_TOOLKIT_*_PASSWORD ...)
+    # and a custom component or action may print its environment: it gets none of them.
+    env = without_secrets(base)
     # Without this, a crash makes rasa retry sending telemetry to an unreachable host.
     env["RASA_TELEMETRY_ENABLED"] = "false"
     env.setdefault("LOG_LEVEL", "INFO")

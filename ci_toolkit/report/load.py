@@ -28,6 +28,10 @@ def read_json_object(path: Path, *, what: str, fix: str) -> dict[str, Any]:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise UsageError(f"{what} {path} is not valid JSON ({error}). {fix}") from error
+    except RecursionError:
+        # A hostile or broken file of thousands of nested brackets; no report nests so deep.
+        raise UsageError(f"{what} {path} is not a report.json: its JSON is nested too deeply "
+                         f"to read. {fix}") from None
     except OSError as error:
         raise UsageError(f"cannot read {what} {path} ({error.strerror or error}). {fix}") from error
     if not isinstance(data, dict):
@@ -49,7 +53,11 @@ def parse_report(data: Mapping[str, Any], *, source: str, fix: str = "") -> Repo
             f"{source} has schema_version {json.dumps(version)}, but this ci-toolkit reads "
             f"schema version {SCHEMA_VERSION} only. Use the ci-toolkit version that wrote it, "
             "or run the pipeline again with this one to rewrite it.")
-    problems = schema_errors(data)
+    try:
+        problems = schema_errors(data)
+    except RecursionError:  # nested too deeply for the validator, though json read it
+        raise UsageError(f"{source} is not a report.json: its JSON is nested too deeply. "
+                         f"{fix}".strip()) from None
     if problems:
         listed = "; ".join(problems[:_LISTED_PROBLEMS])
         more = len(problems) - _LISTED_PROBLEMS

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 import click
 
@@ -115,10 +116,31 @@ def _comment_blocker(context: GitHubContext) -> str | None:
                 "the job. The summary is in the job summary.")
     if "/" not in context.repository:
         return "no PR comment: GITHUB_REPOSITORY (owner/name) is not set."
-    if safe_url(context.api_url) is None:
-        return (f"no PR comment: GITHUB_API_URL '{context.api_url}' is not an http(s) URL. "
+    problem = _api_url_problem(context.api_url)
+    if problem:
+        return (f"no PR comment: GITHUB_API_URL '{context.api_url}' {problem}. "
                 "Leave it unset for github.com; on GitHub Enterprise Server it is "
                 "https://HOST/api/v3 (the runner sets it).")
+    return None
+
+
+def _api_url_problem(url: str) -> str | None:
+    """What is wrong with GITHUB_API_URL, or None. PyGithub raises ValueError deep inside for
+    a bad port, and would send user:password@ along: both are refused before it runs."""
+    if safe_url(url) is None:
+        return "is not an http(s) URL"
+    parts = urlsplit(url.strip())
+    try:
+        # Raises ValueError for a port that is no number or above 65535.
+        port = parts.port
+    except ValueError:
+        port = 0
+    if port == 0:
+        return "has an invalid port (a number from 1 to 65535)"
+    if parts.username is not None or parts.password is not None:
+        return "contains credentials (user:password@); the token comes from GITHUB_TOKEN"
+    if not parts.hostname:
+        return "has no host name"
     return None
 
 
@@ -204,10 +226,40 @@ def _comment(request: SummaryRequest, rendering: Rendering, marker: str, *,
         _warn(actions, f"the PR comment was not posted: {outcome.reason}")
 
 
+def _same_file(first: Path, second: Path) -> bool:
+    if first.resolve() == second.resolve():
+        return True
+    try:  # a hard link, or a path spelled through a symlinked directory
+        return first.exists() and second.exists() and first.samefile(second)
+    except OSError:
+        return False
+
+
+def check_paths(request: SummaryRequest, actions: ActionsRuntime) -> None:
+    """Before anything is written: no output may overwrite an input (the report, the baseline)
+    or another output, or data is lost (a report replaced by its own Markdown)."""
+    inputs = {"REPORT": request.report, "--baseline": request.gates.baseline}
+    outputs = {"--output": request.output or request.report.parent / "summary.md",
+               "--html": request.html}
+    outputs.update({name: Path(actions.environ[name]) for name in (
+        "GITHUB_STEP_SUMMARY", "GITHUB_OUTPUT") if actions.active and actions.environ.get(name)})
+    named = [(name, path) for name, path in (*inputs.items(), *outputs.items()) if path]
+    for index, (name, path) in enumerate(named):
+        if name not in outputs:
+            continue
+        for other_name, other in named[:index]:
+            if _same_file(path, other):
+                harm = ("the two would overwrite each other" if other_name in outputs
+                        else f"writing it would destroy {other_name}")
+                raise UsageError(f"{name} {path} is the same file as {other_name} {other}: "
+                                 f"{harm}. Choose another {name} path.")
+
+
 def publish_summary(request: SummaryRequest, *, context: GitHubContext,
                     actions: ActionsRuntime, connect: Connect = github_client) -> None:
     """Render, write and post the summary of one report. Raises ToolkitError when a gate
     given in ``request.gates`` fails, after everything is written."""
+    check_paths(request, actions)
     actions.add_mask(context.token or None)
     # Later steps read the outputs: a $GITHUB_OUTPUT that cannot be written fails now.
     actions.check_output_file()

@@ -128,3 +128,42 @@ def test_an_interrupt_exits_with_128_plus_the_signal_and_one_line(
     captured = capsys.readouterr()
     assert captured.err.startswith(message) and captured.err.count("\n") == 1
     assert captured.out == ""
+
+
+@pytest.mark.parametrize(("name", "value", "masked"), [
+    ("GITHUB_TOKEN", "ghp-cli-mask-0001", True),
+    ("CI_TOOLKIT_REGISTRY_PASSWORD", "registry-cli-mask-0002", True),
+    ("CI_TOOLKIT_RASAX_TOKEN", "rasax-cli-mask-0003", True),
+    ("ACTIONS_RUNTIME_TOKEN", "runtime-cli-mask-0004", True),
+    ("CI_TOOLKIT_TRAIN_FORCE", "true", False),
+    ("LANG", "C.UTF-8-cli-mask", False),
+])
+def test_every_command_masks_the_environments_secrets_once_in_actions(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+    name: str, value: str, masked: bool,
+) -> None:
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    monkeypatch.setenv(name, value)
+    # Two runtimes in one process (cli.main, then a command that masks its token again).
+    assert cli.main(["--version"]) == 0
+    assert capsys.readouterr().out.count(f"::add-mask::{value}") == (1 if masked else 0)
+    if masked:
+        ActionsRuntime().add_mask(value)
+        assert "::add-mask::" not in capsys.readouterr().out
+
+
+def test_outside_actions_nothing_is_masked(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.delenv("GITHUB_ACTIONS", raising=False)
+    monkeypatch.setenv("GITHUB_TOKEN", "ghp-cli-mask-0005")
+    assert cli.main(["--version"]) == 0
+    assert "::add-mask::" not in capsys.readouterr().out
+
+
+def test_the_help_names_every_exit_code(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["--help"]) == 0
+    shown = " ".join(capsys.readouterr().out.split())
+    for code in ("0 passed", "1 a stage", "2 bad usage", "3 a bug", "129 hung up (SIGHUP)",
+                 "130 interrupted", "143 terminated"):
+        assert code in shown

@@ -94,3 +94,67 @@ def test_a_program_that_cannot_start_is_a_clear_error(tmp_path: Path) -> None:
         proc.run(["/no/such/program"], label="x", console=proc.Console(io.StringIO()),
                  log_file=tmp_path / "x.log")
     assert (tmp_path / "x.log").read_text() == "$ /no/such/program\n"
+
+
+# --- secrets never reach a child's output on screen, in its log or in what is parsed ---
+
+ECHO_ENV = r"""
+import os, sys
+for name in sys.argv[1:]:
+    print(f"{name}={os.environ.get(name, '<unset>')}", flush=True)
+print("leaked " + "hunter2-" + "ghp-secret-value", file=sys.stderr, flush=True)
+"""
+
+SECRETS = {
+    "GITHUB_TOKEN": "ghp-secret-value-1234",
+    "CI_TOOLKIT_REGISTRY_PASSWORD": "registry-pass-5678",
+    "MY_API_KEY": "custom-api-key-9999",
+}
+
+
+@pytest.mark.parametrize(("name", "value"), SECRETS.items())
+def test_a_secret_a_child_prints_is_redacted_everywhere(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, value: str,
+) -> None:
+    monkeypatch.setenv(name, value)
+    monkeypatch.setenv("CI_TOOLKIT_OTHER_TOKEN", "hunter2-ghp-secret-value")
+    screen = io.StringIO()
+    done = proc.run([sys.executable, "-c", ECHO_ENV, name], label="echo",
+                    console=proc.Console(screen), log_file=tmp_path / "echo.log")
+    log = (tmp_path / "echo.log").read_text()
+    for text in (screen.getvalue(), log, done.output):
+        assert value not in text and "hunter2-ghp-secret-value" not in text
+        assert f"{name}=***" in text and "leaked ***" in text
+
+
+def test_a_secret_only_in_the_childs_env_is_redacted_too(tmp_path: Path) -> None:
+    screen = io.StringIO()
+    done = proc.run([sys.executable, "-c", ECHO_ENV, "CI_TOOLKIT_RASA_TOKEN"], label="echo",
+                    console=proc.Console(screen),
+                    env={"PATH": "/usr/bin:/bin", "CI_TOOLKIT_RASA_TOKEN": "rasa-token-4242"})
+    assert "rasa-token-4242" not in screen.getvalue() + done.output
+    assert "CI_TOOLKIT_RASA_TOKEN=***" in done.stdout
+
+
+@pytest.mark.parametrize(("name", "value", "passed"), [
+    ("GITHUB_TOKEN", "ghp-secret-value-1234", False),
+    ("CI_TOOLKIT_REGISTRY_PASSWORD", "registry-pass-5678", False),
+    ("CI_TOOLKIT_RASAX_TOKEN", "rasax-token-1111", False),
+    ("ACTIONS_RUNTIME_TOKEN", "runtime-token-2222", False),
+    # The project's own variables stay: its endpoints.yml may read them, and rasa fails
+    # on a missing one. What rasa prints of them is still redacted.
+    ("DB_PASSWORD", "db-secret-3333", "redacted"),
+    ("CI_TOOLKIT_TRAIN_FORCE", "true", True),  # a switch, not a secret
+    ("LANG", "C.UTF-8", True),
+])
+def test_rasa_gets_no_secret_of_the_toolkit(
+    tmp_path: Path, name: str, value: str, passed: bool | str,
+) -> None:
+    from ci_toolkit.rasa.runner import rasa_environment
+
+    env = rasa_environment({"PATH": "/usr/bin:/bin", name: value}, rasa_cache=None)
+    done = proc.run([sys.executable, "-c", ECHO_ENV, name], label="rasa",
+                    console=proc.Console(io.StringIO()), env=env)
+    expected = {True: f"{name}={value}", False: f"{name}=<unset>",
+                "redacted": f"{name}=***"}[passed]
+    assert expected in done.stdout

@@ -117,3 +117,21 @@ def test_data_redacts_every_string_in_nested_values() -> None:
         "outputs": {"url": "http://x?token=***", "n": 3, "ok": True},
         "lines": [REDACTED, ["a", f"b {REDACTED}"]], "none": None,
     }
+
+
+# (text, what it becomes): the user info of any URL in any message is redacted.
+URL_CREDENTIALS = [
+    ("GITHUB_API_URL 'http://user:hunter2secret@127.0.0.1:9' failed",
+     "GITHUB_API_URL 'http://***@127.0.0.1:9' failed"),
+    ("https://x-access-token:ghs_abc@github.com/o/r.git", "https://***@github.com/o/r.git"),
+    ("https://ghp_tokenonly@github.com/o/r", "https://***@github.com/o/r"),
+    ("http://u:p@ss@host/path?q=1", "http://***@host/path?q=1"),
+    ("(redis://:pw123456@cache:6379/0)", "(redis://***@cache:6379/0)"),
+    ("see https://example.com/a@b and git@github.com:o/r", None),
+    ("mailto:someone@example.com", None),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), URL_CREDENTIALS)
+def test_credentials_in_urls_are_redacted(text: str, expected: str | None) -> None:
+    assert Redactor()(text) == (text if expected is None else expected)

@@ -107,6 +107,7 @@ def test_a_single_stage_command_runs_its_stage_only(tmp_path, executed, command,
 
 
 def test_test_without_a_model_tests_the_latest_one(tmp_path, executed, capsys) -> None:
+    (tmp_path / "config.yml").touch()  # a Rasa project, as `test` checks before the models
     models = tmp_path / "models"
     models.mkdir()
     for age, name in enumerate(["new.tar.gz", "old.tar.gz"]):
@@ -121,6 +122,7 @@ def test_test_without_a_model_tests_the_latest_one(tmp_path, executed, capsys) -
 
 
 def test_test_without_any_model_says_how_to_get_one(tmp_path, executed, capsys) -> None:
+    (tmp_path / "config.yml").touch()
     assert main(["test", str(tmp_path)]) == 2
     assert "No model to test" in capsys.readouterr().err
     assert executed == []
