@@ -34,6 +34,7 @@ ENV_VARS_READ: tuple[str, ...] = tuple(name for name in ENV_VARS if name in {
 @option_from(SummaryRequest, "comment", "--comment/--no-comment", show_default=False)
 @option_from(SummaryRequest, "pr_number", type=click.IntRange(min=1))
 @option_from(SummaryRequest, "assistant_name")
+@option_from(SummaryRequest, "failure_reason")
 @gate_options
 def summary(**params: Any) -> None:
     """Render the Markdown summary of a report; post the PR comment.

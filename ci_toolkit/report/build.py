@@ -78,24 +78,33 @@ def rtt_task(classification: Classification | None) -> dict[str, Any] | None:
 
 
 def rtt_view(report: Report) -> dict[str, Any]:
+    """The `report` output in rasa-train-test-gha's shape (docs/actions.md).
+
+    With cross-validation, RTT ran ``rasa test nlu --cross-validation`` and read the reports
+    it left in the results directory: the folds' pooled predictions. So a cross-validated
+    task holds the pooled cross-validation numbers here, and existing ``fromJSON(...)`` gates
+    keep their meaning; a task cross-validation did not cover keeps the plain test's numbers.
+    """
     nlu = report.nlu or Nlu()
-    cross = report.cross_validation
-    # RTT read whatever rasa left in the results dir: the CV reports when cross-validating.
-    entities = nlu.entity_extraction or {
-        name: value.pooled for name, value in (cross.entity_extraction if cross else {}).items()
-        if value.pooled is not None}
+    cross = report.cross_validation or CrossValidation(folds=0)
+    cross_entities = {name: value.pooled for name, value in cross.entity_extraction.items()
+                      if value.pooled is not None}
     tasks = {
-        "intent_classification": rtt_task(nlu.intent_classification or _pooled(
-            cross.intent_classification if cross else None)),
-        "entity_prediction": rtt_task(
-            entities.get("DIETClassifier") or next(iter(entities.values()), None)),
-        "response_selection": rtt_task(nlu.response_selection or _pooled(
-            cross.response_selection if cross else None)),
+        "intent_classification": rtt_task(
+            _pooled(cross.intent_classification) or nlu.intent_classification),
+        "entity_prediction": rtt_task(_entity(cross_entities) or _entity(nlu.entity_extraction)),
+        "response_selection": rtt_task(
+            _pooled(cross.response_selection) or nlu.response_selection),
         "story_prediction": rtt_task(report.core.story_prediction if report.core else None),
     }
     assistant = report.assistant
     return {assistant.data_name: {assistant.configuration_name: {
         task: values for task, values in tasks.items() if values is not None}}}
+
+
+def _entity(extractors: dict[str, Classification]) -> Classification | None:
+    """RTT's entity_prediction: DIETClassifier's report, else the first extractor's."""
+    return extractors.get("DIETClassifier") or next(iter(extractors.values()), None)
 
 
 def _pooled(task: CrossValidated | None) -> Classification | None:

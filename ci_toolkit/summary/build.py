@@ -29,6 +29,7 @@ from ci_toolkit.report.metrics import (
     metric,
 )
 from ci_toolkit.report.model import Artifacts, GateResult, Report, Status
+from ci_toolkit.summary.changes import change_line
 from ci_toolkit.summary.locations import locate
 from ci_toolkit.summary.view import (
     MAX_STORY_YAML,
@@ -86,6 +87,11 @@ def _metric_rows(report: Report, baseline: Report | None, headlines: list[Headli
     return rows
 
 
+def _unchanged(deltas: list[str]) -> bool:
+    """Every delta is "=" (a gate mark would follow it): nothing for a reviewer to see."""
+    return bool(deltas) and all(delta == "=" for delta in deltas)
+
+
 INFORMATION = "\u2139\ufe0f"  # the emoji: ruff takes the bare character for a confusable "i"
 
 
@@ -111,7 +117,9 @@ def _task_tables(report: Report, baseline: Report | None,
     else:
         evaluated = {title for title, _, _ in classification_tasks(report)}
         for title, _, _ in classification_tasks(report):
-            tables.append(MetricTable(title, rows(title)))
+            found = rows(title)
+            tables.append(MetricTable(title, found, unchanged=_unchanged(
+                [row.delta for row in found]) and baseline is not None))
         if "Intent classification" not in evaluated:
             tables.insert(0, MetricTable("Intent classification", [],
                                          "not evaluated (the test data has fewer than 2 intents)"))
@@ -127,7 +135,10 @@ def _task_tables(report: Report, baseline: Report | None,
         tables.append(MetricTable("Conversations", [], _not_run(report, "test_core")))
     else:
         found = rows("Conversations")
-        tables.append(MetricTable("Conversations", found, None if found else "no test stories ran"))
+        unchanged = baseline is not None and _unchanged([row.delta for row in found]) \
+            and _failed(report) == _failed(baseline)
+        tables.append(MetricTable("Conversations", found, None if found else "no test stories ran",
+                                  unchanged=unchanged))
     return tables
 
 
@@ -137,6 +148,7 @@ def _cross_validation(report: Report, baseline: Report | None,
     if cross is None:
         return CrossValidationSection(_not_run(report, "cross_validate"), None, [])
     rows = []
+    deltas: list[str] = []
     for title, base in cross_validated_tasks(report):
         cells = []
         for name in ("accuracy", "f1_score", "precision"):
@@ -145,12 +157,15 @@ def _cross_validation(report: Report, baseline: Report | None,
             std = metric(report, f"{base}.test.{name}.std")
             cell = number(mean) + (f" ± {number(std)}" if std is not None else "")
             if baseline is not None and mean is not None:
-                cell += f" {Delta(mean, metric(baseline, path)).text}"
+                deltas.append(Delta(mean, metric(baseline, path)).text)
+                cell += f" {deltas[-1]}"
             mark = " ".join(filter(None, (marks.get(path), marks.get(path + "#delta"))))
             cells.append(f"{cell} {mark}".strip())
         rows.append(CrossValidationRow(title, *cells))
     return CrossValidationSection(None if rows else "no task was cross-validated",
-                                  f"{cross.folds} folds" if cross.folds else None, rows)
+                                  f"{cross.folds} folds" if cross.folds else None, rows,
+                                  unchanged=baseline is not None and _unchanged(deltas)
+                                  and not marks)
 
 
 def _label_row(score: LabelScore, with_delta: bool) -> LabelRow:
@@ -162,9 +177,11 @@ def _label_row(score: LabelScore, with_delta: bool) -> LabelRow:
     )
 
 
-def _at_commit(report: Report, what: str, suffix: str = "") -> str | None:
-    """``server/owner/repo/<what>/<commit><suffix>``, when the report knows them."""
-    github, commit = report.run.github, report.run.commit
+def _at_commit(report: Report, what: str, suffix: str = "", *,
+               commit: str | None = None) -> str | None:
+    """``server/owner/repo/<what>/<commit><suffix>``, when the report knows them.
+    ``commit`` replaces the report's own (the PR's head commit, the baseline's commit)."""
+    github, commit = report.run.github, commit or report.run.commit
     if not (commit and github is not None and github.server_url and github.repository):
         return None
     return safe_url(f"{github.server_url}/{github.repository}/{what}/{commit}{suffix}")
@@ -218,7 +235,8 @@ def _stage_rows(report: Report) -> list[StageRow]:
             saved = stage.saved_s
             text = f"♻️ cached, saved {duration(saved)}" if saved else "♻️ cached"
         elif stage.status is Status.PASSED:
-            text = "✅ passed"
+            # A note on a pass ("2 of 6 test stories failed") is a warning, never hidden.
+            text = f"⚠️ passed: {reason}" if reason else "✅ passed"
         elif stage.status is Status.FAILED:
             text = "❌ failed" + (f": {reason}" if reason else "")
         else:
@@ -247,7 +265,7 @@ def _gate_rows(gates: list[GateResult]) -> list[GateRow]:
 
 
 def _header(report: Report, baseline: Report | None, gates: list[GateResult],
-            name: str) -> dict[str, Any]:
+            name: str, head_commit: str | None, worse_intents: int) -> dict[str, Any]:
     """The first lines of the summary: verdict, commit, context, baseline."""
     run, assistant = report.run, report.assistant
     failed_gate = any(not gate.passed for gate in gates)
@@ -255,16 +273,21 @@ def _header(report: Report, baseline: Report | None, gates: list[GateResult],
         ("Rasa", run.rasa_version), ("data", assistant.data_name),
         ("configuration", assistant.configuration_name)) if value]
     baseline_commit = baseline.run.commit if baseline is not None else None
+    commit = head_commit or run.commit
     return {
         "marker": marker(name),
         "verdict": "failed" if failed_gate or not report.passed else "passed",
         "assistant": name,
-        "commit": run.commit[:7] if run.commit else None,
-        "commit_url": _at_commit(report, "commit"),
+        "commit": commit[:7] if commit else None,
+        "commit_url": _at_commit(report, "commit", commit=commit),
         "total_time": duration(run.duration_s),
         "context": context,
         "has_baseline": baseline is not None,
         "baseline_commit": baseline_commit[:7] if baseline_commit else None,
+        # The baseline ran in the same repository; its own report may not know the server.
+        "baseline_commit_url": _at_commit(baseline, "commit") or _at_commit(
+            report, "commit", commit=baseline_commit) if baseline and baseline_commit else None,
+        "changes": change_line(report, baseline, worse_intents),
     }
 
 
@@ -287,13 +310,18 @@ def _conversations_note(report: Report) -> str | None:
     return f"{conversations.correct} of {conversations.total} test stories passed."
 
 
+def _failed(report: Report) -> int:
+    return len(report.core.failed_stories) if report.core is not None else 0
+
+
 def build_summary(report: Report, baseline: Report | None = None, *,
                   gates: list[GateResult] | None = None, assistant_name: str | None = None,
-                  root: Path | None = None) -> SummaryView:
+                  root: Path | None = None, head_commit: str | None = None) -> SummaryView:
     """The whole summary of one report.
 
     ``gates`` replaces the gates recorded in the report; ``root`` is the directory the
-    report's relative paths start from (default: the current directory).
+    report's relative paths start from (default: the current directory); ``head_commit`` is
+    the commit to name instead of the report's (a PR's head, not GitHub's merge commit).
     """
     root = root or Path.cwd()
     gates = list(report.gates) if gates is None else gates
@@ -305,13 +333,13 @@ def build_summary(report: Report, baseline: Report | None = None, *,
     weakest_rows = [_label_row(score, baseline is not None)
                     for score in weakest(intents, WEAKEST_INTENTS)]
     stories = _stories(report, root)
+    worse = [_label_row(score, True) for score in got_worse(intents)]
     return SummaryView(
-        **_header(report, baseline, gates, name),
+        **_header(report, baseline, gates, name, head_commit, len(worse)),
         gates=_gate_rows(gates),
         tasks=_task_tables(report, baseline, marks),
         cross_validation=_cross_validation(report, baseline, marks),
-        worse_intents=CutList("intents that got worse",
-                              [_label_row(score, True) for score in got_worse(intents)]),
+        worse_intents=CutList("intents that got worse", worse),
         weakest_intents=CutList("weakest intents", weakest_rows),
         intent_count=len(intents),
         conversations_note=_conversations_note(report),
@@ -323,4 +351,5 @@ def build_summary(report: Report, baseline: Report | None = None, *,
         stages=_stage_rows(report),
         **_links(report),
         unreachable_extractors=len(report.unreachable_extractors),
+        failed_story_count=_failed(report),
     )

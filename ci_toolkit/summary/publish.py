@@ -30,6 +30,7 @@ from ci_toolkit.report.load import load_report
 from ci_toolkit.summary.annotations import emit_annotations
 from ci_toolkit.summary.build import build_summary
 from ci_toolkit.summary.markdown import COMMENT_BUDGET, STEP_SUMMARY_BUDGET, render_markdown
+from ci_toolkit.summary.stopped import head_commit, stopped_assistant_name, stopped_markdown
 
 if TYPE_CHECKING:
     from github import Github
@@ -74,6 +75,12 @@ class SummaryRequest:
         None, envvar="ASSISTANT_NAME",
         help="Name shown in the summary and in the comment's marker, so each assistant of a "
              "repository keeps its own comment. Default: the name in the report.")
+    failure_reason: str | None = setting(
+        None, envvar="FAILURE_REASON", metavar="TEXT",
+        help="The pipeline stopped before it wrote a report, for this reason: REPORT is not "
+             "read (a file there is an earlier run's), the job summary and the PR comment "
+             "become a short ❌ with the reason, and the command fails. A missing REPORT "
+             "does the same with a pointer to the job log.")
     gates: GateSettings = field(default_factory=GateSettings)
 
 
@@ -86,10 +93,11 @@ class Rendering:
     baseline: Report | None
     gates: list[GateResult]
     assistant_name: str | None
+    head_commit: str | None = None  # a PR's head commit, named instead of the merge commit
 
     def view(self) -> SummaryView:
         return build_summary(self.report, self.baseline, gates=self.gates,
-                             assistant_name=self.assistant_name)
+                             assistant_name=self.assistant_name, head_commit=self.head_commit)
 
     def markdown(self, budget: int | None) -> str:
         return render_markdown(self.view(), budget)
@@ -200,8 +208,9 @@ def _write_files(request: SummaryRequest, rendering: Rendering, actions: Actions
     return output, view, markdown
 
 
-def _comment(request: SummaryRequest, rendering: Rendering, marker: str, *,
+def _comment(request: SummaryRequest, body: Callable[[], str], marker: str, *,
              context: GitHubContext, actions: ActionsRuntime, connect: Connect) -> None:
+    """Post ``body()`` (rendered only when a comment is really posted) as the sticky comment."""
     from ci_toolkit.summary.comment import publish_sticky_comment
 
     number = request.pr_number or pull_request_number(context)
@@ -218,7 +227,7 @@ def _comment(request: SummaryRequest, rendering: Rendering, marker: str, *,
         return
     outcome = publish_sticky_comment(
         connect(context.token, context.api_url), repository=context.repository,
-        pr_number=number, body=_redacted(rendering.markdown(COMMENT_BUDGET), actions),
+        pr_number=number, body=_redacted(body(), actions),
         marker=marker, api_url=context.api_url, secrets=(context.token,))
     if outcome.ok:
         click.echo(f"PR comment {outcome.action}: {outcome.url}", err=True)
@@ -263,19 +272,40 @@ def publish_summary(request: SummaryRequest, *, context: GitHubContext,
     actions.add_mask(context.token or None)
     # Later steps read the outputs: a $GITHUB_OUTPUT that cannot be written fails now.
     actions.check_output_file()
-    report = load_report(request.report)
+    if request.failure_reason or not request.report.exists():
+        _report_missing(request, context=context, actions=actions, connect=connect)
+        if request.failure_reason:
+            raise ToolkitError(f"the pipeline stopped before it wrote a report: "
+                               f"{request.failure_reason}. The log of the failed step says "
+                               "what to fix; the PR comment says so until the next run.")
+    report = load_report(request.report)  # raises the UsageError of a missing report
     settings = request.gates
     baseline = read_baseline(settings.baseline, actions=actions)
     # Gates given here are checked now; otherwise the summary shows those `run` recorded.
     gates = evaluate_gates(report, baseline, settings) if settings.configured else list(
         report.gates)
-    rendering = Rendering(report, baseline, gates, request.assistant_name)
+    rendering = Rendering(report, baseline, gates, request.assistant_name,
+                          head_commit(context))
     output, view, _ = _write_files(request, rendering, actions)
     actions.set_outputs({"summary_path": str(output), "verdict": view.verdict,
                          "gates": json.dumps([gate.to_dict() for gate in gates],
                                              sort_keys=True)})
     emit_annotations(report, actions, workspace=context.workspace)
-    _comment(request, rendering, view.marker, context=context, actions=actions, connect=connect)
+    _comment(request, lambda: rendering.markdown(COMMENT_BUDGET), view.marker,
+             context=context, actions=actions, connect=connect)
     if failed_gates(gates) and settings.configured:
         raise ToolkitError(gate_failure_message(gates))
 
+
+
+def _report_missing(request: SummaryRequest, *, context: GitHubContext,
+                    actions: ActionsRuntime, connect: Connect) -> None:
+    """The pipeline stopped before it wrote a report: the job summary and the sticky comment
+    say so (never the previous run's ✅). The caller then fails on the missing report."""
+    name = stopped_assistant_name(request.assistant_name)
+    markdown = stopped_markdown(assistant_name=name, reason=request.failure_reason,
+                                context=context, commit=head_commit(context) or context.sha)
+    if actions.active and actions.environ.get("GITHUB_STEP_SUMMARY"):
+        actions.append_step_summary(_redacted(markdown, actions))
+    _comment(request, lambda: markdown, markdown.partition("\n")[0], context=context,
+             actions=actions, connect=connect)

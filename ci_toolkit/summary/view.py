@@ -26,6 +26,11 @@ def shorten(text: object, limit: int = MAX_TEXT) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
+def plural(count: int, one: str, many: str | None = None) -> str:
+    """"1 failed story", "2 failed stories", "3 metrics"."""
+    return f"{count} {one if count == 1 else (many or one + 's')}"
+
+
 def duration(seconds: float | None) -> str:
     if seconds is None:
         return "n/a"
@@ -76,6 +81,8 @@ class MetricTable:
     status: str | None = None  # instead of rows: "not run: …"
     # Lines under the table: "⚠️ DucklingEntityExtractor was not evaluated: …"
     notes: list[str] = field(default_factory=list)
+    # Against a baseline, every value the same: the table folds into <details>.
+    unchanged: bool = False
 
 
 @dataclass
@@ -91,6 +98,7 @@ class CrossValidationSection:
     status: str | None  # "not run: …" instead of rows
     folds: str | None
     rows: list[CrossValidationRow]
+    unchanged: bool = False  # as MetricTable.unchanged
 
 
 @dataclass
@@ -171,6 +179,11 @@ class SummaryView:
     tool: str
     cuts: list[str] = field(default_factory=list)
     unreachable_extractors: int = 0  # extractors that could not do their work
+    failed_story_count: int = 0  # a pass with failed stories (gates off) must say so
+    baseline_commit_url: str | None = None
+    # One line of what changed against the baseline: "intent weighted F1 -0.031, 1 story
+    # newly failing, 2 metrics better", "no change against the baseline" or "no baseline".
+    changes: str = "no baseline"
 
     @property
     def passed(self) -> bool:
@@ -178,14 +191,18 @@ class SummaryView:
 
     @property
     def headline(self) -> str:
-        """"✅ Passed", "❌ Failed", or a pass that is not clean: "⚠️ Passed, 1 extractor not
-        evaluated" (a broken extractor must not read as a clean pass)."""
+        """"✅ Passed", "❌ Failed", or a pass that is not clean: "⚠️ Passed with 1 failed
+        story", "⚠️ Passed, 1 extractor not evaluated" (with the gates off, a regression or a
+        broken extractor must not read as a clean pass)."""
         if not self.passed:
             return "❌ Failed"
-        count = self.unreachable_extractors
-        if count:
-            return f"⚠️ Passed, {count} extractor{'s' if count != 1 else ''} not evaluated"
-        return "✅ Passed"
+        stories, extractors = self.failed_story_count, self.unreachable_extractors
+        problems = []
+        if stories:
+            problems.append(f" with {plural(stories, 'failed story', 'failed stories')}")
+        if extractors:
+            problems.append(f", {plural(extractors, 'extractor')} not evaluated")
+        return "⚠️ Passed" + "".join(problems) if problems else "✅ Passed"
 
     @property
     def gates_failed(self) -> int:

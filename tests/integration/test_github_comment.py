@@ -52,15 +52,18 @@ def fake() -> Iterator[FakeGitHub]:
 
 def run_summary(workdir: Path, fake: FakeGitHub | None, *args: str, token: str | None = TOKEN,
                 event: str = "pull_request", api_url: str | None = None,
-                report_name: str = "coffeebot", report_path: Path | None = None) -> Run:
+                report_name: str = "coffeebot", report_path: Path | None = None,
+                head_sha: str = "abc", write_report: bool = True,
+                extra_env: dict[str, str] | None = None) -> Run:
     workdir.mkdir(parents=True, exist_ok=True)
     report = workdir / "reports" / "report.json"
     report.parent.mkdir(exist_ok=True)
     source = report_path or REPORTS / f"{report_name}.json"
-    report.write_text(source.read_text(encoding="utf-8"), encoding="utf-8")
+    if write_report:
+        report.write_text(source.read_text(encoding="utf-8"), encoding="utf-8")
     event_path = workdir / "event.json"
     event_path.write_text(json.dumps({"action": "synchronize", "number": 7,
-                                      "pull_request": {"number": 7, "head": {"sha": "abc"}}}))
+                                      "pull_request": {"number": 7, "head": {"sha": head_sha}}}))
     env = {key: value for key, value in os.environ.items()
            if not key.startswith(("GITHUB_", "CI_TOOLKIT_", "RUNNER_"))}
     env.update({
@@ -76,6 +79,7 @@ def run_summary(workdir: Path, fake: FakeGitHub | None, *args: str, token: str |
     })
     if token:
         env["GITHUB_TOKEN"] = token
+    env.update(extra_env or {})
     done = subprocess.run(
         [sys.executable, "-m", "ci_toolkit.cli", "summary", str(report), *args],
         cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=120,
@@ -309,3 +313,63 @@ def test_a_marker_inside_another_assistants_report_never_takes_its_comment(
     again = run_summary(tmp_path / "beta2", fake, "--assistant-name", "beta", token=APP_TOKEN)
     assert "PR comment updated" in again.stderr and len(fake.comments) == 2
     assert coffee_comment["body"] == posted
+
+
+HEAD_SHA = "c0ffee" * 6 + "beef"
+
+
+def test_the_comment_names_the_prs_head_commit_not_the_merge_commit(
+        tmp_path: Path, fake: FakeGitHub) -> None:
+    # As `ci-toolkit run` writes it in Actions: run.commit is GITHUB_SHA, the merge commit.
+    report = json.loads((REPORTS / "coffeebot.json").read_text(encoding="utf-8"))
+    report["run"].update(commit="9" * 40, github={
+        "server_url": "https://github.com", "repository": "octo-org/coffee-assistant",
+        "run_id": "1", "run_url": "https://github.com/octo-org/coffee-assistant/actions/runs/1"})
+    source = tmp_path / "source.json"
+    source.write_text(json.dumps(report), encoding="utf-8")
+    run = run_summary(tmp_path / "work", fake, head_sha=HEAD_SHA, report_path=source)
+    assert run.returncode == 0, run.stderr
+    body = fake.calls("POST")[0].body["body"]
+    verdict = body.splitlines()[1]
+    assert f"[`{HEAD_SHA[:7]}`](https://github.com/octo-org/coffee-assistant/commit/{HEAD_SHA})" \
+        in verdict
+    assert "9999999" not in body
+
+
+STOPPED = "❌ ci-toolkit stopped before a report was written: "
+
+
+# (reason given, a stale report in the way, exit code, what stderr says, the comment's line)
+STOPPED_CASES = [
+    ("the domain is malformed (domain.yml line 3)", False, 1,
+     "the pipeline stopped before it wrote a report: the domain is malformed",
+     STOPPED + "the domain is malformed (domain.yml line 3)"),
+    ("", False, 2, "there is no report at", STOPPED + "the job log says why"),
+    ("rasa is missing", True, 1, "the pipeline stopped before it wrote a report: rasa is",
+     STOPPED + "rasa is missing"),
+]
+
+
+@pytest.mark.parametrize(("reason", "stale", "code", "error", "expected"), STOPPED_CASES)
+def test_a_run_without_a_report_replaces_the_previous_comment_and_fails(
+        tmp_path: Path, fake: FakeGitHub, reason: str, stale: bool, code: int, error: str,
+        expected: str) -> None:
+    first = run_summary(tmp_path / "one", fake)
+    assert first.returncode == 0, first.stderr
+    assert "✅" in our_comments(fake)[0]["body"].splitlines()[1]
+    # A stale report (an earlier run's) is never summarised when the run says it stopped.
+    stopped = run_summary(tmp_path / "two", fake, write_report=stale, head_sha=HEAD_SHA,
+                          extra_env={"CI_TOOLKIT_FAILURE_REASON": reason,
+                                     "CI_TOOLKIT_ASSISTANT_NAME": "coffeebot"})
+    assert stopped.returncode == code, stopped.stderr
+    assert error in stopped.stderr
+    assert "PR comment updated" in stopped.stderr
+    [comment] = our_comments(fake)
+    assert len(fake.comments) == 1
+    lines = comment["body"].splitlines()
+    assert lines[0] == MARKER
+    assert lines[1] == f"## {expected}"
+    assert "✅" not in comment["body"]
+    assert HEAD_SHA[:7] in comment["body"]
+    assert expected in (tmp_path / "two" / "step_summary.md").read_text(encoding="utf-8")
+    assert_token_never_shown(stopped)
