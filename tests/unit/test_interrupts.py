@@ -261,10 +261,14 @@ def test_a_child_stopped_by_the_interrupt_is_no_result(handled: None) -> None:
         except Interrupted as stop:
             outcome.append(stop)
 
+    # Only what this test starts: in the whole suite, session fixtures (dockerd, a registry)
+    # are descendants of the test process too.
+    before = {p.pid for p in descendants(os.getpid())}
     worker = threading.Thread(target=work)
     worker.start()
+
     def running() -> list[ProcessInfo]:
-        return [p for p in descendants(os.getpid()) if p.state != "Z"]
+        return [p for p in descendants(os.getpid()) if p.state != "Z" and p.pid not in before]
 
     wait_until(lambda: len(running()) >= 2, 30, "the child and its worker")
     recorded = running()
