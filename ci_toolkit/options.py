@@ -7,6 +7,7 @@ Standard library only (settings are built by the action helper's neighbours too)
 
 from __future__ import annotations
 
+import math
 from dataclasses import MISSING, Field, field, fields
 from typing import Any
 
@@ -45,3 +46,9 @@ def check_choice(value: str, choices: tuple[str, ...], *, what: str) -> str | No
     if value in choices:
         return None
     return f"Unknown {what} '{value}'. Use one of: {', '.join(choices)}."
+
+
+def finite_at_least(value: float, minimum: float) -> bool:
+    """Whether a number option is usable: click's FloatRange lets nan and inf through (nan
+    compares false with everything), so a range check alone would accept them."""
+    return math.isfinite(value) and value >= minimum

@@ -7,13 +7,12 @@ input names where they mean the same thing (docker_registry -> CI_TOOLKIT_DOCKER
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from ci_toolkit.errors import UsageError
-from ci_toolkit.options import env, setting
+from ci_toolkit.options import env, finite_at_least, setting
 
 # The rasa-sdk that docker/Dockerfile pins by default (a unit test keeps the two equal).
 DEFAULT_RASA_SDK_VERSION = "3.6.2"
@@ -150,9 +149,8 @@ class BuildRequest(PushRequest):
              "127.0.0.1 of a free port; any other network publishes the port instead.")
 
     def __post_init__(self) -> None:
-        # click's FloatRange lets nan and inf through (nan < 1 is false): a wait of nan
-        # seconds is no wait at all, one of inf never ends. The same rule as deploy's.
+        # A wait of nan seconds is no wait at all, one of inf never ends.
         timeout = self.smoke_timeout
-        if not math.isfinite(timeout) or timeout < 1:
+        if not finite_at_least(timeout, 1):
             raise UsageError(f"--smoke-timeout ({env('CONTAINER_CHECK_TIMEOUT')}) must be a "
                              f"number of seconds of at least 1, not {timeout}. Use e.g. 60.")

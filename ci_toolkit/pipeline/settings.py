@@ -9,14 +9,13 @@ mean the same thing.
 
 from __future__ import annotations
 
-import math
 import os
 import shlex
 from dataclasses import dataclass
 from pathlib import Path
 
 from ci_toolkit.errors import UsageError
-from ci_toolkit.options import check_choice, setting
+from ci_toolkit.options import check_choice, finite_at_least, setting
 
 TRAIN_TYPES = ("all", "nlu", "core")
 TEST_TYPES = ("all", "nlu", "core")
@@ -194,9 +193,7 @@ class PipelineSettings:
             )
         if self.jobs < 1:
             raise UsageError(f"--jobs must be 1 or more, got {self.jobs}.")
-        # click's FloatRange lets nan and inf through (nan compares false with everything).
-        if self.timeout_s is not None and not (math.isfinite(self.timeout_s)
-                                               and self.timeout_s >= 1):
+        if self.timeout_s is not None and not finite_at_least(self.timeout_s, 1):
             raise UsageError(f"--timeout must be a finite number of seconds, 1 or more, got "
                              f"{self.timeout_s}. Pass e.g. --timeout 3600, or leave it out "
                              "for no limit.")
