@@ -35,7 +35,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from benchmarks import generate_assistant  # noqa: E402
+from benchmarks import generate_assistant, model_loads_report  # noqa: E402
 from benchmarks.generate_assistant import generate  # noqa: E402
 from benchmarks.peak_memory import PeakMemory  # noqa: E402
 from tests import project_changes  # noqa: E402
@@ -370,6 +370,7 @@ def render(results: dict) -> str:
               f"- `ci-toolkit --help`: {startup:.3f} s (median of {len(results['startup_s'])}).",
               f"- Summary Markdown of a 300-intent report against its baseline: "
               f"{summary * 1000:.1f} ms (median of {len(results['summary_300_s'])}).", ""]
+    lines += model_loads_report.section()
     return "\n".join(lines)
 
 

@@ -19,7 +19,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
@@ -158,7 +158,7 @@ def _pump(
     pipe.close()
 
 
-def _open_log(log_file: Path | None, command_line: str) -> TextIO | None:
+def open_log(log_file: Path | None, command_line: str) -> TextIO | None:
     if log_file is None:
         return None
     log_file.parent.mkdir(parents=True, exist_ok=True)
@@ -195,10 +195,10 @@ def _start(argv: Sequence[str], cwd: Path | None, env: Mapping[str, str] | None,
         raise
 
 
-def _start_pumps(child: subprocess.Popen[str], *, label: str, started: float,
+def _start_pumps(streams: tuple[TextIO, TextIO], *, label: str, started: float,
                  console: Console, log: TextIO | None, redact: Redactor,
                  ) -> tuple[list[threading.Thread], list[str], list[str]]:
-    """One thread per output stream; returns them and the lists they fill."""
+    """One thread per output stream (stdout, stderr); returns them and the lists they fill."""
     out: list[str] = []
     err: list[str] = []
     log_lock = threading.Lock()
@@ -210,7 +210,7 @@ def _start_pumps(child: subprocess.Popen[str], *, label: str, started: float,
                     "log_lock": log_lock, "redact": redact},
             daemon=True,
         )
-        for stream, sink in ((child.stdout, out), (child.stderr, err))
+        for stream, sink in zip(streams, (out, err))
     ]
     for pump in pumps:
         pump.start()
@@ -238,6 +238,44 @@ def environment_redactor(env: Mapping[str, str] | None = None) -> Redactor:
     return Redactor([*secret_values(os.environ), *secret_values(env or {})])
 
 
+@dataclass(frozen=True)
+class Output:
+    """Where a program's output goes: shown with ``label``, kept in ``log_file``, redacted."""
+
+    label: str
+    console: Console
+    log_file: Path | None
+    redact: Redactor
+
+    def announce(self, argv: Sequence[str]) -> str:
+        command_line = self.redact(f"$ {shlex.join(argv)}")
+        self.console.child_line(self.label, time.monotonic(), command_line)
+        return command_line
+
+
+def follow(argv: Sequence[str], streams: tuple[TextIO, TextIO], wait: Callable[[], int], *,
+           output: Output, log: TextIO | None, started: float) -> Completed:
+    """Stream a program's stdout and stderr pipes until ``wait()`` gives its exit code and
+    both pipes have ended, as ``run`` does for a child it started.
+
+    ``log`` (opened by ``open_log``) is closed here, with the exit code as its last line."""
+    pumps, out, err = _start_pumps(streams, label=output.label, started=started,
+                                   console=output.console, log=log, redact=output.redact)
+    returncode: int | None = None
+    try:
+        returncode = wait()
+    finally:
+        for pump in pumps:
+            pump.join(timeout=5)
+        if log is not None:
+            log.write(f"# exit code {returncode if returncode is not None else 'none: stopped'}\n")
+            log.close()
+    interrupts.check()
+    return Completed(argv=tuple(argv), returncode=returncode, stdout="".join(out),
+                     stderr="".join(err), duration_s=time.monotonic() - started,
+                     log_file=output.log_file)
+
+
 def run(
     argv: Sequence[str],
     *,
@@ -260,30 +298,18 @@ def run(
     secrets in our environment and in ``env``.
     """
     argv = tuple(str(a) for a in argv)
-    redact = redact or environment_redactor(env)
+    output = Output(label, console, log_file, redact or environment_redactor(env))
     interrupts.check()
-    command_line = redact(f"$ {shlex.join(argv)}")
-    console.child_line(label, time.monotonic(), command_line)
-    log = _open_log(log_file, command_line)
+    log = open_log(log_file, output.announce(argv))
     started = time.monotonic()
     child = _start(argv, cwd, env, log)
-    pumps, out, err = _start_pumps(child, label=label, started=started, console=console,
-                                   log=log, redact=redact)
-    try:
-        returncode = _wait(child, label=label, program=argv[0], timeout_s=timeout_s)
-    finally:
-        interrupts.forget(child)
-        for pump in pumps:
-            pump.join(timeout=5)
-        if log is not None:
-            log.write(f"# exit code {child.returncode}\n")
-            log.close()
-    interrupts.check()
-    return Completed(
-        argv=argv,
-        returncode=returncode,
-        stdout="".join(out),
-        stderr="".join(err),
-        duration_s=time.monotonic() - started,
-        log_file=log_file,
-    )
+
+    def wait() -> int:
+        try:
+            return _wait(child, label=label, program=argv[0], timeout_s=timeout_s)
+        finally:
+            interrupts.forget(child)
+
+    assert child.stdout is not None and child.stderr is not None  # both are pipes
+    return follow(argv, (child.stdout, child.stderr), wait, output=output, log=log,
+                  started=started)

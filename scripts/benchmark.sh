@@ -5,10 +5,15 @@
 # and --scenarios picks some (for instance --scenarios jobs2,jobs3 on a bigger machine).
 #
 #   scripts/benchmark.sh [--repeats 3] [--large-repeats 1] [--large-intents 200] [--append]
+#   scripts/benchmark.sh --model-loads [--repeats 2] [--skip-large]   (benchmarks/model_loads.py)
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
 ensure_toolkit_venv "[test]"
 ensure_rasa
 cd "$REPO_ROOT"
+if [[ "${1:-}" == "--model-loads" ]]; then  # the test stages' model loads (model_loads.py)
+    shift
+    exec "$VENV/bin/python" benchmarks/model_loads.py "$@"
+fi
 exec "$VENV/bin/python" benchmarks/run_benchmarks.py "$@"

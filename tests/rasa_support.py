@@ -58,6 +58,24 @@ def _find_rasa() -> str:
     return done.stdout.strip().splitlines()[-1]
 
 
+# An NLU pipeline without TensorFlow: it trains and loads in seconds, for tests about what the
+# toolkit does around training rather than about the example's model.
+LIGHT_NLU_PIPELINE = """pipeline:
+  - name: WhitespaceTokenizer
+  - name: CountVectorsFeaturizer
+  - name: LogisticRegressionClassifier
+"""
+
+
+def use_light_nlu_pipeline(project: Path, *, extra_components: str = "") -> None:
+    """Replace the NLU pipeline of the project's config.yml with LIGHT_NLU_PIPELINE (plus
+    ``extra_components``, YAML list items); the rest of the file is kept."""
+    config = project / "config.yml"
+    text = config.read_text()
+    start, end = text.index("pipeline:\n"), text.index("\npolicies:")
+    config.write_text(text[:start] + LIGHT_NLU_PIPELINE + extra_components + text[end:])
+
+
 def copy_example(destination: Path) -> Path:
     """A private copy of the example assistant that a test may change."""
     shutil.copytree(EXAMPLE_DIR, destination,

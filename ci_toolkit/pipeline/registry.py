@@ -30,6 +30,9 @@ class StageSpec:
     switched_off: Callable[[PipelineSettings], str | None]
     # Its directory under the results root (rasa's files), None when it writes only a log.
     results_dir: str | None = None
+    # Tests the trained model: its rasa command runs in the model evaluator, which loads the
+    # model once for every such stage (ci_toolkit/rasa/evaluator.py), one stage at a time.
+    tests_model: bool = False
 
 
 def _unless(on: Callable[[PipelineSettings], bool]) -> Callable[[PipelineSettings], str | None]:
@@ -46,9 +49,9 @@ STAGES: tuple[StageSpec, ...] = (
     StageSpec("validate", "validate", (), "run_validate", _unless(lambda s: s.validate)),
     StageSpec("train", "train", ("validate",), "run_train", _train_off),
     StageSpec("test_core", "test core", ("train",), "run_test_core",
-              _unless(lambda s: s.runs_core_test), results_dir="core"),
+              _unless(lambda s: s.runs_core_test), results_dir="core", tests_model=True),
     StageSpec("test_nlu", "test nlu", ("train",), "run_test_nlu",
-              _unless(lambda s: s.runs_nlu_test), results_dir="nlu"),
+              _unless(lambda s: s.runs_nlu_test), results_dir="nlu", tests_model=True),
     # Cross-validation trains its own models, so it can run beside training.
     StageSpec("cross_validate", "cross-validate", ("validate",), "run_cross_validate",
               _unless(lambda s: s.cross_validation), results_dir="cross_validation"),
@@ -58,3 +61,5 @@ STAGE_NAMES: tuple[str, ...] = tuple(stage.name for stage in STAGES)
 LABELS: dict[str, str] = {stage.name: stage.label for stage in STAGES}
 NEEDS: dict[str, tuple[str, ...]] = {stage.name: stage.needs for stage in STAGES}
 BY_NAME: dict[str, StageSpec] = {stage.name: stage for stage in STAGES}
+# The scheduler's lanes: the stages that test the model share its one loaded copy.
+LANES: dict[str, str] = {stage.name: "model" for stage in STAGES if stage.tests_model}

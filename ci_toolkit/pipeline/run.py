@@ -7,6 +7,7 @@ first; a hit restores its files and results instead of running rasa.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
 import time
@@ -20,12 +21,13 @@ from ci_toolkit.pipeline import fingerprint, inputs, stages
 from ci_toolkit.pipeline.cache import CacheEntry, StageCache
 from ci_toolkit.pipeline.cache_key import cache_key
 from ci_toolkit.pipeline.project import RasaProject, load_project
-from ci_toolkit.pipeline.registry import BY_NAME, LABELS, NEEDS, STAGES, StageSpec
+from ci_toolkit.pipeline.registry import BY_NAME, LABELS, LANES, NEEDS, STAGES, StageSpec
 from ci_toolkit.pipeline.scheduler import Scheduler
 from ci_toolkit.pipeline.settings import PipelineSettings
 from ci_toolkit.pipeline.stages import FAILED, PASSED, SKIPPED, StageContext, StageResult
 from ci_toolkit.proc import Console
 from ci_toolkit.rasa import runner
+from ci_toolkit.rasa.evaluator import ModelEvaluator
 
 # Where the stages write rasa's files under the results root; a cache entry's files go back
 # there (anything else in an entry is a stage log).
@@ -163,10 +165,12 @@ class Pipeline:
             reason = blocked(BY_NAME[stage], s, run, results)
             return StageResult(name=stage, status=SKIPPED, reason=reason) if reason else None
 
-        scheduler: Scheduler[StageResult] = Scheduler(NEEDS, jobs=s.jobs)
-        run.results = scheduler.run(
-            lambda stage: self._start(BY_NAME[stage], ctx, run, cache, prints.get(stage)),
-            settle=settle, finished=finished)
+        scheduler: Scheduler[StageResult] = Scheduler(NEEDS, jobs=s.jobs, lanes=LANES)
+        with ModelEvaluator(ctx.runtime, log_file=ctx.log("model-evaluator")) as evaluator:
+            ctx = dataclasses.replace(ctx, evaluator=evaluator)
+            run.results = scheduler.run(
+                lambda stage: self._start(BY_NAME[stage], ctx, run, cache, prints.get(stage)),
+                settle=settle, finished=finished)
         _clear_blocked(run, ctx)
         run.finished_at = time.time()
         return run

@@ -2,7 +2,9 @@
 
 Up to ``jobs`` tasks run at a time, on threads (each task here waits on a rasa process).
 When several tasks are ready, they start in the order they were declared, so with one job
-the order is exactly the declared one.
+the order is exactly the declared one. Tasks in the same *lane* never run at the same time
+(the test stages share one rasa interpreter that holds the loaded model): while one runs,
+a free job goes to a task of another lane.
 """
 
 from __future__ import annotations
@@ -15,8 +17,10 @@ T = TypeVar("T")
 
 
 class Scheduler(Generic[T]):
-    def __init__(self, needs: Mapping[str, tuple[str, ...]], *, jobs: int) -> None:
-        """``needs``: task -> the tasks that must have finished first, in declaration order."""
+    def __init__(self, needs: Mapping[str, tuple[str, ...]], *, jobs: int,
+                 lanes: Mapping[str, str] | None = None) -> None:
+        """``needs``: task -> the tasks that must have finished first, in declaration order.
+        ``lanes``: task -> its lane, for the tasks that must not overlap each other."""
         if jobs < 1:
             raise ValueError(f"jobs must be 1 or more, got {jobs}")
         declared: set[str] = set()
@@ -29,6 +33,14 @@ class Scheduler(Generic[T]):
             declared.add(task)
         self.needs = dict(needs)
         self.jobs = jobs
+        self.lanes = dict(lanes or {})
+
+    def _can_start(self, task: str, results: Mapping[str, T], running: Mapping[object, str],
+                   ) -> bool:
+        if any(need not in results for need in self.needs[task]):
+            return False
+        lane = self.lanes.get(task)
+        return lane is None or all(self.lanes.get(other) != lane for other in running.values())
 
     def run(self, start: Callable[[str], T], *,
             settle: Callable[[str, Mapping[str, T]], T | None] = lambda task, results: None,
@@ -48,7 +60,7 @@ class Scheduler(Generic[T]):
                 for task in list(pending):
                     if len(running) >= self.jobs:
                         break
-                    if any(need not in results for need in self.needs[task]):
+                    if not self._can_start(task, results, running):
                         continue
                     pending.remove(task)
                     settled = settle(task, results)

@@ -17,10 +17,11 @@ from pathlib import Path
 from typing import Any
 
 from ci_toolkit import interrupts
-from ci_toolkit.pipeline.registry import LABELS, StageSpec
+from ci_toolkit.pipeline.registry import BY_NAME, LABELS, StageSpec
 from ci_toolkit.pipeline.settings import PipelineSettings
 from ci_toolkit.proc import Completed
 from ci_toolkit.rasa import failures, reports, runner, validation
+from ci_toolkit.rasa.evaluator import ModelEvaluator
 from ci_toolkit.rasa.runner import RasaRuntime
 from ci_toolkit.rasa.training_config import config_rasa_may_write
 
@@ -61,6 +62,8 @@ class StageContext:
     settings: PipelineSettings
     results_root: Path
     logs_dir: Path
+    # Runs the commands of the stages that test the model; None: each in its own process.
+    evaluator: ModelEvaluator | None = None
 
     def out_dir(self, stage: str) -> Path:
         path = self.results_root / stage
@@ -76,6 +79,8 @@ class StageContext:
              extra_env: Mapping[str, str] | None = None) -> Completed:
         """Run one rasa command for a stage: its lines carry the stage's label, its log
         is the stage's log."""
+        if self.evaluator is not None and BY_NAME[stage].tests_model and not extra_env:
+            return self.evaluator.run(argv, label=LABELS[stage], log_file=self.log(stage))
         return self.runtime.run(argv, label=LABELS[stage], log_file=self.log(stage),
                                 extra_env=extra_env)
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
@@ -100,32 +99,3 @@ def test_broken_domain_fails_validation_and_skips_the_rest(tmp_path: Path) -> No
     assert error["code"] == "form_slot_missing" and error["file"] == "domain.yml"
     assert run.stage("train") == {**run.stage("train"), "status": "skipped", "reason": "validate failed"}
     assert any(line.startswith("validate") and "failed" in line for line in run.output.splitlines())
-
-
-def test_failing_test_story_is_reported_and_can_fail_the_run(tmp_path: Path,
-                                                             example_model: Path) -> None:
-    project = copy_example(tmp_path / "bot")
-    project_changes.add_failing_test_story(project)
-    model = shutil.copy(example_model, tmp_path / "model.tar.gz")
-
-    run = ci_toolkit(project, "--model", str(model), "--test-type", "core", "--no-validate",
-                     "--fail-on-failed-stories")
-    assert run.exit_code == 1, run.output[-3000:]
-    report = run.report
-    assert report["model"]["source"] == "given"
-    assert run.stage("train")["status"] == "skipped"
-    failed = report["core"]["failed_stories"]
-    assert [s["name"] for s in failed] == ["greeting answered with the wrong response"]
-    assert failed[0]["failed_step"]["expected"] == "utter_goodbye"
-    assert failed[0]["failed_step"]["predicted"] == "utter_greet"
-    assert report["core"]["conversations"]["correct"] == 6
-    assert report["verdict"] == "failed"
-    assert [g["passed"] for g in report["gates"]] == [False]
-    assert "1 of 7 test stories failed" in run.output
-
-    # Without the gate the same result is reported but does not fail the run. (The gate is
-    # no input of the core test, so its result comes from the cache: rasa runs once.)
-    allowed = ci_toolkit(project, "--model", str(model), "--test-type", "core", "--no-validate")
-    assert allowed.exit_code == 0
-    assert allowed.cached() == {"test_core"}
-    assert allowed.report["core"]["failed_stories"][0]["name"] == failed[0]["name"]

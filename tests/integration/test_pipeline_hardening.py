@@ -4,8 +4,8 @@
   so the user's file is byte-identical and the next unchanged run restores every stage;
 - when rasa fails on a broken config, the stage's reason is rasa's own exception line.
 
-Both use the cheapest settings that train: no validation, the NLU test only, no
-cross-validation.
+Both use the cheapest settings that train: no validation, the NLU model and its test only
+(the first with a pipeline without TensorFlow), no cross-validation.
 """
 
 from __future__ import annotations
@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 
 from tests.integration.pipeline_runs import ci_toolkit
-from tests.rasa_support import copy_example
+from tests.rasa_support import copy_example, use_light_nlu_pipeline
 
 pytestmark = [pytest.mark.rasa, pytest.mark.slow]
-CHEAP = ("--no-validate", "--test-type", "nlu", "--jobs", "1")
+CHEAP = ("--no-validate", "--train-type", "nlu", "--test-type", "nlu", "--jobs", "1")
 
 
 def _private_state(tmp_path: Path) -> dict[str, str]:
@@ -30,6 +30,7 @@ def test_a_config_without_assistant_id_stays_unchanged_and_the_rerun_is_cached(
         tmp_path: Path) -> None:
     project = copy_example(tmp_path / "coffeebot")
     config = project / "config.yml"
+    use_light_nlu_pipeline(project)
     config.write_text("".join(line for line in config.read_text().splitlines(keepends=True)
                               if not line.startswith("assistant_id:")))
     original = config.read_bytes()

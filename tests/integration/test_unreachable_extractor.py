@@ -3,7 +3,8 @@ per test message, writes no report for it and exits 0. The run must not read as 
 report.json lists the extractor as unreachable with its URL, the summary says so, and
 --fail-on-unreachable-extractors fails the run (exit 1) with the reason.
 
-The cheapest settings that train: no validation, the NLU test only, few epochs.
+The cheapest settings that train: no validation, the NLU model and its test only, a pipeline
+without TensorFlow.
 """
 
 from __future__ import annotations
@@ -16,20 +17,16 @@ from pathlib import Path
 import pytest
 
 from tests.integration.pipeline_runs import ci_toolkit
-from tests.rasa_support import copy_example
+from tests.rasa_support import copy_example, use_light_nlu_pipeline
 
 pytestmark = [pytest.mark.rasa, pytest.mark.slow]
-CHEAP = ("--no-validate", "--test-type", "nlu", "--jobs", "1")
+CHEAP = ("--no-validate", "--train-type", "nlu", "--test-type", "nlu", "--jobs", "1")
 URL = "http://127.0.0.1:9"  # the discard port: nothing listens there
 DUCKLING = f"  - name: DucklingEntityExtractor\n    url: {URL}\n    dimensions: [number]\n"
 
 
 def _duckling_without_server(project: Path) -> None:
-    config = project / "config.yml"
-    text = config.read_text()
-    text = text.replace("  - name: EntitySynonymMapper\n",
-                        "  - name: EntitySynonymMapper\n" + DUCKLING)
-    config.write_text(text.replace("epochs: 40", "epochs: 5").replace("epochs: 20", "epochs: 5"))
+    use_light_nlu_pipeline(project, extra_components=DUCKLING)
 
 
 def test_an_unreachable_duckling_server_is_reported_and_can_fail_the_run(

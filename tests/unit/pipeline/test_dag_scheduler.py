@@ -8,7 +8,7 @@ from collections.abc import Mapping
 
 import pytest
 
-from ci_toolkit.pipeline.registry import NEEDS
+from ci_toolkit.pipeline.registry import LANES, NEEDS
 from ci_toolkit.pipeline.scheduler import Scheduler
 
 DIAMOND = {"a": (), "b": ("a",), "c": ("a",), "d": ("b", "c")}
@@ -117,3 +117,22 @@ def test_the_pipeline_stages_form_a_valid_schedule() -> None:
     record = Recorder(seconds=0.0)
     Scheduler(NEEDS, jobs=1).run(record)
     assert record.starts() == ["validate", "train", "test_core", "test_nlu", "cross_validate"]
+
+
+def test_tasks_of_one_lane_never_overlap_and_a_free_job_goes_to_another_lane() -> None:
+    # The pipeline's shape: two tests of one model (one lane) and cross-validation.
+    needs = {"train": (), "core": ("train",), "nlu": ("train",), "cv": ("train",)}
+    record = Recorder(seconds=0.1)
+    Scheduler(needs, jobs=2, lanes={"core": "model", "nlu": "model"}).run(record)
+    assert record.index("start", "nlu") > record.index("end", "core")
+    # While core held the lane, the second job went to cv, although nlu was declared first.
+    assert record.starts() == ["train", "core", "cv", "nlu"]
+    assert record.most_at_once == 2
+
+
+def test_the_pipeline_test_stages_share_one_lane() -> None:
+    record = Recorder(seconds=0.05)
+    Scheduler(NEEDS, jobs=3, lanes=LANES).run(record)
+    core_end, nlu_start = record.index("end", "test_core"), record.index("start", "test_nlu")
+    nlu_end, core_start = record.index("end", "test_nlu"), record.index("start", "test_core")
+    assert nlu_start > core_end or core_start > nlu_end
