@@ -8,9 +8,6 @@ timeouts). The HTTP session comes from the command.
 
 from __future__ import annotations
 
-import tarfile
-import zlib
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ci_toolkit.deploy.conversations import SmokeTester
@@ -29,13 +26,13 @@ from ci_toolkit.deploy.request import (
 from ci_toolkit.deploy.smoke_file import load_conversations
 from ci_toolkit.errors import UsageError
 from ci_toolkit.proc import Console
+from ci_toolkit.rasa.model_archive import check_model_archive
 from ci_toolkit.resources import shipped_path
 
 if TYPE_CHECKING:
     import requests
 
 
-GZIP_MAGIC = b"\x1f\x8b"
 
 
 def smoke_plan(session: requests.Session, request: SmokeRequest, url: str | None,
@@ -51,33 +48,6 @@ def smoke_plan(session: requests.Session, request: SmokeRequest, url: str | None
     tester = SmokeTester(session, url, token=token, log=log, request_timeout_s=30.0,
                          url_option=url_option)
     return SmokePlan(tester, conversations, str(request.smoke_tests), request.smoke_timeout)
-
-
-def check_model_archive(path: Path) -> None:
-    """Refuse a --model that is not a gzip tar archive a Rasa server could load: checked
-    whole (the gzip stream is read to its end), so a truncated download fails here and not
-    on the server after the upload."""
-    fix = "Pass the archive that `rasa train` wrote (the pipeline's model_path output)."
-    if path.is_dir():
-        raise UsageError(f"--model '{path}' is a directory, not a model archive. {fix}")
-    if not path.is_file():
-        raise UsageError(f"The model '{path}' does not exist. {fix}")
-    try:
-        with path.open("rb") as handle:
-            magic = handle.read(len(GZIP_MAGIC))
-        if magic != GZIP_MAGIC:
-            raise UsageError(f"--model '{path}' is not a gzip file (it starts with {magic!r}, "
-                             f"not {GZIP_MAGIC!r}). {fix}")
-        with tarfile.open(path, "r:gz") as archive:
-            members = sum(1 for _member in archive)
-    except (tarfile.TarError, EOFError, zlib.error) as error:
-        raise UsageError(f"--model '{path}' is not a complete tar archive ({error}). {fix}"
-                         ) from None
-    except OSError as error:  # gzip.BadGzipFile, a read error
-        raise UsageError(f"--model '{path}' cannot be read as a gzip tar archive "
-                         f"({error.strerror or error}). {fix}") from None
-    if members == 0:
-        raise UsageError(f"--model '{path}' is an empty archive. {fix}")
 
 
 def model_target(session: requests.Session, request: ModelRequest, secrets: DeploySecrets,

@@ -24,11 +24,11 @@ from urllib.parse import quote
 from ci_toolkit.deploy.http import HttpCaller, Log, RetryPolicy, join_url
 from ci_toolkit.errors import ToolkitError, UsageError
 from ci_toolkit.hashing import file_sha256
+from ci_toolkit.rasa.model_archive import MODEL_SUFFIX
 
 if TYPE_CHECKING:
     import requests
 
-MODEL_SUFFIX = ".tar.gz"
 
 
 @dataclass(frozen=True)

@@ -8,8 +8,6 @@ Each check raises a UsageError (exit 2) that names the option, the path and the 
 from __future__ import annotations
 
 import os
-import tarfile
-import zlib
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -17,13 +15,12 @@ from typing import TYPE_CHECKING
 from ci_toolkit.errors import UsageError
 from ci_toolkit.pipeline.project import locate_parts
 from ci_toolkit.pipeline.registry import STAGES
+from ci_toolkit.rasa.model_archive import check_model_archive
 from ci_toolkit.rasa.runner import fixed_model_name_problem
 
 if TYPE_CHECKING:
     from ci_toolkit.pipeline.settings import PipelineSettings
 
-GZIP_MAGIC = b"\x1f\x8b"
-MODEL_METADATA = "metadata.json"  # at the root of every model rasa 3 writes
 
 
 def conflicting_options(settings: PipelineSettings) -> str | None:
@@ -88,29 +85,6 @@ def check_paths(settings: PipelineSettings) -> None:
         raise UsageError(f"--finetune starts from the latest model in --models-dir "
                          f"{settings.models_root}, but there is none. Train once without "
                          "--finetune, or point --models-dir at your models.")
-
-
-def check_model_archive(path: Path) -> None:
-    """A model rasa can load: a gzip-compressed tar archive with rasa's metadata.json.
-
-    Reading the whole archive catches a truncated download before rasa starts."""
-    where = f"The model {path}"
-    if path.is_dir():
-        raise UsageError(f"{where} is a directory. Pass the model archive (.tar.gz) itself "
-                         "to --model.")
-    with path.open("rb") as handle:
-        if handle.read(2) != GZIP_MAGIC:
-            raise UsageError(f"{where} is not a gzip-compressed tar archive, so it is not a "
-                             "model written by `rasa train`. Pass a trained model (.tar.gz).")
-    try:
-        with tarfile.open(path, "r:gz") as archive:
-            names = {name.lstrip("/").removeprefix("./") for name in archive.getnames()}
-    except (tarfile.TarError, EOFError, zlib.error, OSError) as error:
-        raise UsageError(f"{where} is not a readable tar archive ({error}); it may be "
-                         "truncated. Train it again or download it again.") from error
-    if MODEL_METADATA not in names:
-        raise UsageError(f"{where} is a tar archive but not a rasa model: it has no "
-                         f"{MODEL_METADATA}. Pass a model written by `rasa train`.")
 
 
 def resolve_model(settings: PipelineSettings) -> Path | None:

@@ -14,6 +14,7 @@ from ci_toolkit import proc
 from ci_toolkit.errors import UsageError
 from ci_toolkit.gha import without_secrets
 from ci_toolkit.pipeline.project import RasaProject
+from ci_toolkit.rasa.model_archive import MODEL_SUFFIX
 
 RASA_HINT = (
     "Point --rasa (or CI_TOOLKIT_RASA) at the rasa executable, or put it on PATH. "
@@ -21,9 +22,6 @@ RASA_HINT = (
 )
 _DIST_INFO = re.compile(r"^rasa-([0-9][^-]*)\.dist-info$")
 
-
-
-MODEL_SUFFIX = ".tar.gz"
 # A model name is one file name that survives a shell, a URL and a helm value unquoted.
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.+-]*$")
 

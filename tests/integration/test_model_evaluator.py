@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from ci_toolkit.pipeline.project import load_project
-from ci_toolkit.rasa.runner import rasa_environment, test_core_argv, test_nlu_argv
+from ci_toolkit.rasa import runner
 from tests import project_changes
 from tests.integration.pipeline_runs import ci_toolkit
 from tests.rasa_support import RASA_ENV, copy_example, rasa_executable
@@ -29,10 +29,10 @@ COMPARED = {".json", ".yml", ".txt"}
 def _separate_commands(project: Path, model: Path, out: Path) -> str:
     """Run the two raw rasa commands the pipeline replaces; their combined output."""
     loaded = load_project(project)
-    env = rasa_environment(RASA_ENV, rasa_cache=None)
+    env = runner.rasa_environment(RASA_ENV, rasa_cache=None)
     output = []
-    for argv in (test_core_argv(loaded, model=model, out=out / "core", extra=()),
-                 test_nlu_argv(loaded, model=model, out=out / "nlu", extra=())):
+    for argv in (runner.test_core_argv(loaded, model=model, out=out / "core", extra=()),
+                 runner.test_nlu_argv(loaded, model=model, out=out / "nlu", extra=())):
         done = subprocess.run([rasa_executable(), *argv], cwd=project, env=env, text=True,
                               capture_output=True, timeout=1200, check=False)
         assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]

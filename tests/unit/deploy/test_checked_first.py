@@ -158,12 +158,12 @@ def _renamed_archive(tmp_path: Path) -> str:
 # option -> (how to make the bad value, the message it must give)
 BAD_INPUTS: list[tuple[str, str, Callable[[Path], str] | str, str]] = [
     ("model is text", "model", _write("m.tar.gz", b"not a model\n"),
-     "is not a gzip file (it starts with b'no', not b'\\x1f\\x8b')"),
-    ("model is empty", "model", _write("m.tar.gz", b""), "is not a gzip file"),
+     "is not a gzip-compressed tar archive (it starts with b'no', not b'\\x1f\\x8b')"),
+    ("model is empty", "model", _write("m.tar.gz", b""), "is not a gzip-compressed tar archive"),
     ("model is gzip but no tar", "model", _write("m.tar.gz", gzip.compress(b"plain text")),
-     "is not a complete tar archive"),
-    ("model is cut short", "model", _truncated("m.tar.gz"), "is not a complete tar archive"),
-    ("model archive is empty", "model", _empty_archive, "is an empty archive"),
+     "is not a readable tar archive"),
+    ("model is cut short", "model", _truncated("m.tar.gz"), "is not a readable tar archive"),
+    ("model archive is empty", "model", _empty_archive, "is a tar archive but not a rasa model"),
     ("model is a directory", "model", _write("m.tar.gz", None), "is a directory"),
     ("model is missing", "model", "missing.tar.gz", "The model 'missing.tar.gz' does not exist"),
     ("model name", "model", _renamed_archive, "is not a .tar.gz archive"),
@@ -230,5 +230,5 @@ def test_a_model_for_the_rasa_server_is_checked_too(deploy: Deploy,
     code = deploy.run(model_target="rasa-server", rasa_url=deploy.rasax.base_url,
                       model=str(text))
     assert code == 2
-    assert "is not a gzip file" in capsys.readouterr().err
+    assert "is not a gzip-compressed tar archive" in capsys.readouterr().err
     deploy.nothing_remote()
