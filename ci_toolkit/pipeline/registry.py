@@ -10,12 +10,21 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     from ci_toolkit.pipeline.settings import PipelineSettings
 
 DISABLED = "disabled"
+
+
+class RunFacts(Protocol):
+    """What a stage may need to know about the run before it starts (PipelineRun)."""
+
+    def model_kind(self) -> str | None: ...  # "nlu", "core", "all", or None when unknown
+
+    @property
+    def has_test_stories(self) -> bool: ...
 
 
 @dataclass(frozen=True)
@@ -33,10 +42,26 @@ class StageSpec:
     # Tests the trained model: its rasa command runs in the model evaluator, which loads the
     # model once for every such stage (ci_toolkit/rasa/evaluator.py), one stage at a time.
     tests_model: bool = False
+    # Makes the model the stages after it test (when it is skipped, they have none).
+    makes_model: bool = False
+    # Why the stage cannot run on this run's model or project, or None when it can.
+    unmet: Callable[[RunFacts], str | None] = lambda run: None
 
 
 def _unless(on: Callable[[PipelineSettings], bool]) -> Callable[[PipelineSettings], str | None]:
     return lambda settings: None if on(settings) else DISABLED
+
+
+def _core_test_unmet(run: RunFacts) -> str | None:
+    if run.model_kind() == "nlu":
+        return "the model is NLU-only"
+    if not run.has_test_stories:
+        return "no test stories (no tests/ with stories in it; pass --tests)"
+    return None
+
+
+def _nlu_test_unmet(run: RunFacts) -> str | None:
+    return "the model is core-only" if run.model_kind() == "core" else None
 
 
 def _train_off(settings: PipelineSettings) -> str | None:
@@ -47,11 +72,13 @@ def _train_off(settings: PipelineSettings) -> str | None:
 
 STAGES: tuple[StageSpec, ...] = (
     StageSpec("validate", "validate", (), "run_validate", _unless(lambda s: s.validate)),
-    StageSpec("train", "train", ("validate",), "run_train", _train_off),
+    StageSpec("train", "train", ("validate",), "run_train", _train_off, makes_model=True),
     StageSpec("test_core", "test core", ("train",), "run_test_core",
-              _unless(lambda s: s.runs_core_test), results_dir="core", tests_model=True),
+              _unless(lambda s: s.runs_core_test), results_dir="core", tests_model=True,
+              unmet=_core_test_unmet),
     StageSpec("test_nlu", "test nlu", ("train",), "run_test_nlu",
-              _unless(lambda s: s.runs_nlu_test), results_dir="nlu", tests_model=True),
+              _unless(lambda s: s.runs_nlu_test), results_dir="nlu", tests_model=True,
+              unmet=_nlu_test_unmet),
     # Cross-validation trains its own models, so it can run beside training.
     StageSpec("cross_validate", "cross-validate", ("validate",), "run_cross_validate",
               _unless(lambda s: s.cross_validation), results_dir="cross_validation"),

@@ -59,6 +59,10 @@ class PipelineRun:
         return [root / BY_NAME[name].results_dir for name, result in self.results.items()
                 if result.status != SKIPPED and BY_NAME[name].results_dir]
 
+    @property
+    def has_test_stories(self) -> bool:
+        return self.project.tests is not None
+
     def model_kind(self) -> str | None:
         """all, nlu or core: what the model to test can be tested on; None without one."""
         if self.model is None:
@@ -79,18 +83,12 @@ def blocked(spec: StageSpec, settings: PipelineSettings, run: PipelineRun,
         result = results.get(need)
         if result is not None and result.status == FAILED:
             return f"{need} failed"
-        if need == "train" and result is not None and result.status == SKIPPED \
+        if BY_NAME[need].makes_model and result is not None and result.status == SKIPPED \
                 and run.model is None:
-            if BY_NAME["train"].switched_off(settings):
+            if BY_NAME[need].switched_off(settings):
                 return "no model: training is disabled and no --model was given"
-            return f"train did not run ({result.reason})"
-    if spec.name == "test_core" and run.model_kind() == "nlu":
-        return "the model is NLU-only"
-    if spec.name == "test_nlu" and run.model_kind() == "core":
-        return "the model is core-only"
-    if spec.name == "test_core" and run.project.tests is None:
-        return "no test stories (no tests/ with stories in it; pass --tests)"
-    return None
+            return f"{need} did not run ({result.reason})"
+    return spec.unmet(run)
 
 
 class Pipeline:
