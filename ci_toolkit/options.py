@@ -11,6 +11,8 @@ import math
 from dataclasses import MISSING, Field, field, fields
 from typing import Any
 
+from ci_toolkit.errors import UsageError
+
 ENV_PREFIX = "CI_TOOLKIT_"
 
 
@@ -52,3 +54,11 @@ def finite_at_least(value: float, minimum: float) -> bool:
     """Whether a number option is usable: click's FloatRange lets nan and inf through (nan
     compares false with everything), so a range check alone would accept them."""
     return math.isfinite(value) and value >= minimum
+
+
+def check_seconds(value: float, *, option: str, hint: str = "Use e.g. 60.") -> None:
+    """Refuse a timeout that is not a finite number of seconds, 1 or more: a wait of nan
+    seconds is no wait at all, one of inf never ends (the click options say min 1 too)."""
+    if not finite_at_least(value, 1):
+        raise UsageError(f"{option} must be a finite number of seconds, 1 or more, not "
+                         f"{value}. {hint}")

@@ -12,7 +12,6 @@ upgraded: a mistyped --smoke-url must not roll back a good release after the upg
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
@@ -23,7 +22,7 @@ from urllib.parse import urlsplit
 from ci_toolkit.deploy.helm import IMAGE_KEY_PRESETS
 from ci_toolkit.deploy.http import without_query
 from ci_toolkit.errors import UsageError
-from ci_toolkit.options import declared_field, env, setting
+from ci_toolkit.options import check_seconds, declared_field, env, setting
 
 MODEL_TARGETS = ("rasa-x", "rasa-server", "none")
 DEFAULT_IMAGE_KEYS = "assistant-ci"
@@ -105,12 +104,6 @@ def check_url(settings: type, name: str, value: str | None, example: str) -> Non
                          f"ci-toolkit can call: {problem}. Give the base URL, e.g. {example}.")
 
 
-def check_seconds(settings: type, name: str, value: float) -> None:
-    if not math.isfinite(value) or value <= 0:
-        raise UsageError(f"{option_name(settings, name)} must be a number of seconds above 0, "
-                         f"not {value}.")
-
-
 @dataclass(frozen=True)
 class SmokeRequest:
     """The smoke test: shared by `smoke-test` and `deploy`."""
@@ -134,7 +127,7 @@ class SmokeRequest:
 
     def check(self) -> None:
         check_url(SmokeRequest, "smoke_url", self.smoke_url, "https://bot.example.com")
-        check_seconds(SmokeRequest, "smoke_timeout", self.smoke_timeout)
+        check_seconds(self.smoke_timeout, option=option_name(SmokeRequest, "smoke_timeout"))
 
 
 @dataclass(frozen=True)
@@ -195,7 +188,7 @@ class ModelRequest:
         check_url(ModelRequest, "rasa_url", self.rasa_url, "http://rasa:5005")
         check_url(ModelRequest, "model_server_url", self.model_server_url,
                   "https://models.example.com/models/latest.tar.gz")
-        check_seconds(ModelRequest, "http_timeout", self.http_timeout)
+        check_seconds(self.http_timeout, option=option_name(ModelRequest, "http_timeout"))
         if self.model_target == "none" and self.model is not None:
             raise UsageError(f"{option_name(ModelRequest, 'model')} is given, but "
                              f"{option_name(ModelRequest, 'model_target')} is none, so the "

@@ -11,8 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from ci_toolkit.errors import UsageError
-from ci_toolkit.options import env, finite_at_least, setting
+from ci_toolkit.options import check_seconds, env, setting
 
 # The rasa-sdk that docker/Dockerfile pins by default (a unit test keeps the two equal).
 DEFAULT_RASA_SDK_VERSION = "3.6.2"
@@ -150,7 +149,5 @@ class BuildRequest(PushRequest):
 
     def __post_init__(self) -> None:
         # A wait of nan seconds is no wait at all, one of inf never ends.
-        timeout = self.smoke_timeout
-        if not finite_at_least(timeout, 1):
-            raise UsageError(f"--smoke-timeout ({env('CONTAINER_CHECK_TIMEOUT')}) must be a "
-                             f"number of seconds of at least 1, not {timeout}. Use e.g. 60.")
+        check_seconds(self.smoke_timeout,
+                      option=f"--smoke-timeout ({env('CONTAINER_CHECK_TIMEOUT')})")

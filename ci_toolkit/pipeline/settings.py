@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ci_toolkit.errors import UsageError
-from ci_toolkit.options import check_choice, finite_at_least, setting
+from ci_toolkit.options import check_choice, check_seconds, setting
 
 TRAIN_TYPES = ("all", "nlu", "core")
 TEST_TYPES = ("all", "nlu", "core")
@@ -193,10 +193,9 @@ class PipelineSettings:
             )
         if self.jobs < 1:
             raise UsageError(f"--jobs must be 1 or more, got {self.jobs}.")
-        if self.timeout_s is not None and not finite_at_least(self.timeout_s, 1):
-            raise UsageError(f"--timeout must be a finite number of seconds, 1 or more, got "
-                             f"{self.timeout_s}. Pass e.g. --timeout 3600, or leave it out "
-                             "for no limit.")
+        if self.timeout_s is not None:
+            check_seconds(self.timeout_s, option="--timeout",
+                          hint="Pass e.g. --timeout 3600, or leave it out for no limit.")
 
     @property
     def use_cache(self) -> bool:

@@ -126,8 +126,8 @@ def test_a_project_file_of_the_wrong_shape_is_exit_2(tmp_path: Path, capsys, rel
 
 @pytest.mark.parametrize("command", ["run", "validate", "train", "test", "cross-validate"])
 @pytest.mark.parametrize("value, message", [
-    ("nan", "--timeout must be a finite number of seconds, 1 or more, got nan"),
-    ("inf", "--timeout must be a finite number of seconds, 1 or more, got inf"),
+    ("nan", "--timeout must be a finite number of seconds, 1 or more, not nan"),
+    ("inf", "--timeout must be a finite number of seconds, 1 or more, not inf"),
     ("-inf", "Invalid value for '--timeout'"),
     ("0.5", "Invalid value for '--timeout'"),
 ])
