@@ -12,6 +12,7 @@ import click
 
 from ci_toolkit.commands import argument_from, option_from, option_group
 from ci_toolkit.commands.gate_options import GATE_PARAMS, gate_options, gate_settings_from
+from ci_toolkit.crossval.shard import ShardPlan
 from ci_toolkit.errors import UsageError
 from ci_toolkit.github_context import ENV_VARS
 from ci_toolkit.pipeline.inputs import check_paths
@@ -207,19 +208,41 @@ def test(**params: Any) -> None:
     raise SystemExit(execute(settings))
 
 
+# One fold of a cross-validation spread over a CI job matrix (ci_toolkit/crossval/).
+shard_options = option_group(
+    option_from(ShardPlan, "shard", required=False, default=None),
+    option_from(ShardPlan, "seed", type=int),
+    option_from(ShardPlan, "train_metrics", "--train-metrics/--no-train-metrics"),
+)
+
+
 @click.command(name="cross-validate")
 @project_options
 @folds_option
 @_setting("test_nlu_args", type=ARGS,
           help="Extra arguments for `rasa test nlu --cross-validation`.")
-def cross_validate(**params: Any) -> None:
+@shard_options
+def cross_validate(shard: str | None, seed: int, train_metrics: bool, **params: Any) -> None:
     """Cross-validate the NLU model.
 
     Trains one NLU model per fold and evaluates the pooled predictions; report.json gets
     the pooled reports and the train/test mean ± std of each metric. The report goes to
     PROJECT/reports/cross-validate/ unless --report-dir is given.
+
+    With --shard i/N, runs fold i of N only (one job of a CI matrix), on a split that is
+    the same on every machine, and writes RESULT_DIR/cross-validate/shard-i-of-N/
+    shard-report.json; `ci-toolkit merge` pools the shards (docs/sharded-cross-validation.md).
     """
-    raise SystemExit(execute(_only("cross_validation", params)))
+    settings = _only("cross_validation", params)
+    if shard is None:
+        raise SystemExit(execute(settings))
+    from ci_toolkit.crossval.shard import run_shard
+    from ci_toolkit.proc import Console
+
+    plan = ShardPlan.from_settings(settings, shard=shard, seed=seed, train_metrics=train_metrics)
+    path = run_shard(plan, console=Console())
+    click.echo(f"Shard {plan.fold} of {plan.folds} written to {path}", err=True)
+    click.echo(str(path))
 
 
 def _latest_model(models: Path) -> Path:

@@ -1,0 +1,114 @@
+"""A 2-shard cross-validation of the example with real rasa: each shard runs the CLI
+(`cross-validate --shard i/2`), `merge` pools them, and the merged section must equal the
+report rasa's own code (sklearn's classification_report completed by rasa, run in rasa's
+Python) computes from both shards' predictions, to the last bit.
+
+The light NLU pipeline (no TensorFlow) keeps the two trainings to seconds: this test is about
+the split, the shard files and the merge, not about the example's model.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from ci_toolkit.commands.crossval import merge
+from ci_toolkit.commands.pipeline import cross_validate
+from ci_toolkit.crossval.nlu_data import read_nlu_data
+from ci_toolkit.report.model import CrossValidation
+from tests.rasa_support import RASA_ENV, copy_example, rasa_executable, use_light_nlu_pipeline
+
+pytestmark = [pytest.mark.rasa, pytest.mark.slow]
+
+# rasa's evaluation of pooled predictions, exactly as `rasa test nlu --cross-validation`
+# does it for its folds (rasa/nlu/test.py::_calculate_report), with the rows in sorted order.
+RASA_REPORT = textwrap.dedent("""
+    import json, sys
+    from sklearn import metrics
+    from sklearn.utils.multiclass import unique_labels
+    from rasa.model_testing import make_classification_report_complete
+    from rasa.nlu.test import _add_confused_labels_to_report
+    targets, predictions = json.load(sys.stdin)
+    labels = sorted(set(targets))
+    report = metrics.classification_report(targets, predictions, labels=labels,
+                                           output_dict=True)
+    report = make_classification_report_complete(
+        report, metrics.accuracy_score(targets, predictions))
+    report = _add_confused_labels_to_report(
+        report, metrics.confusion_matrix(targets, predictions),
+        list(unique_labels(targets, predictions)))
+    print(json.dumps(report))
+""")
+
+
+def _rasa_python() -> str:
+    return str(Path(rasa_executable()).parent / "python")
+
+
+def _rasa_report(targets: list[str], predictions: list[str]) -> dict[str, Any]:
+    done = subprocess.run([_rasa_python(), "-W", "ignore", "-c", RASA_REPORT],
+                          input=json.dumps([targets, predictions]), capture_output=True,
+                          text=True, env=RASA_ENV, check=True, timeout=600)
+    return json.loads(done.stdout)
+
+
+def _as_section(raw: dict[str, Any]) -> dict[str, Any]:
+    from ci_toolkit.rasa.reports import classification_from_raw
+
+    section = classification_from_raw(raw)
+    assert section is not None
+    return section
+
+
+def _run_shard(project: Path, shard: str, results: Path) -> Path:
+    outcome = CliRunner().invoke(cross_validate, [
+        str(project), "--shard", shard, "--seed", "11", "--rasa", rasa_executable(),
+        "--result-dir", str(results), "--no-train-metrics"])
+    assert outcome.exit_code == 0, outcome.output[-3000:]
+    return Path(outcome.stdout.strip().splitlines()[-1])
+
+
+def test_merged_shards_equal_rasas_report_of_the_pooled_predictions(tmp_path: Path) -> None:
+    project = copy_example(tmp_path / "coffeebot")
+    use_light_nlu_pipeline(project)
+    reports = [_run_shard(project, f"{fold}/2", tmp_path / f"shard-{fold}") for fold in (1, 2)]
+    shards = [json.loads(path.read_text(encoding="utf-8")) for path in reports]
+
+    # The split: every example of the data was tested exactly once, in one of the shards.
+    data = read_nlu_data([project / "data"])
+    tested = [yaml.safe_load((tmp_path / f"shard-{fold}" / "data" / "test.yml").read_text())
+              for fold in (1, 2)]
+    tested_examples = sorted((entry["intent"], line[2:]) for document in tested
+                             for entry in document["nlu"]
+                             for line in entry["examples"].splitlines())
+    assert tested_examples == sorted((i, e) for i, found in data.examples.items() for e in found)
+    predicted = [p for shard in shards for p in shard["predictions"]["intent_classification"]]
+    assert len(predicted) == len(tested_examples)
+
+    out = tmp_path / "merged.json"
+    merged_run = CliRunner().invoke(merge, [str(path) for path in reversed(reports)]
+                                    + ["--out", str(out)])
+    assert merged_run.exit_code == 0, merged_run.output
+    merged = json.loads(out.read_text(encoding="utf-8"))
+
+    expected = _rasa_report([p["intent"] for p in predicted],
+                            [p["predicted_intent"] for p in predicted])
+    assert merged["intent_classification"]["pooled"] == _as_section(expected)
+    assert merged["folds"] == 2
+    # Mean and population deviation over the two folds of each fold's own rasa figures.
+    for metric in ("accuracy", "f1_score", "precision"):
+        values = [s["metrics"]["test"]["intent_classification"][metric] for s in shards]
+        figures = merged["intent_classification"]["test"][metric]
+        assert figures["mean"] == pytest.approx(sum(values) / 2)
+        assert figures["std"] == pytest.approx(math.fabs(values[0] - values[1]) / 2)
+    assert merged["intent_classification"]["train"] == {}  # --no-train-metrics
+    # The section is the one report.json carries.
+    assert CrossValidation.from_dict(merged).to_dict() == merged
