@@ -46,14 +46,31 @@ def rasa_executable() -> str:
     return _find_rasa()
 
 
+# Another supported rasa 3 release than the pinned one (3.6.21), tested for real in
+# tests/integration/test_rasa_releases.py: the oldest minor release the actions support.
+OTHER_RASA_RELEASE = "3.5.17"
+
+
+def other_rasa_executable() -> str:
+    """The rasa CLI of OTHER_RASA_RELEASE, installed by scripts/setup-rasa.sh if needed."""
+    rasa_executable()  # the same marker rule
+    return _setup_rasa(OTHER_RASA_RELEASE)
+
+
 @lru_cache(maxsize=1)
 def _find_rasa() -> str:
     configured = os.environ.get("CI_TOOLKIT_RASA")
     if configured:
         return configured
+    return _setup_rasa(None)
+
+
+@lru_cache(maxsize=2)
+def _setup_rasa(version: str | None) -> str:
+    env = {**os.environ, "RASA_VERSION": version} if version else None
     done = subprocess.run(
         ["bash", str(REPO_ROOT / "scripts" / "setup-rasa.sh")],
-        check=True, capture_output=True, text=True,
+        check=True, capture_output=True, text=True, env=env,
     )
     return done.stdout.strip().splitlines()[-1]
 
@@ -67,13 +84,23 @@ LIGHT_NLU_PIPELINE = """pipeline:
 """
 
 
-def use_light_nlu_pipeline(project: Path, *, extra_components: str = "") -> None:
+# Policies without TensorFlow (the example's stories are short: rules and memoisation do).
+LIGHT_POLICIES = """policies:
+  - name: MemoizationPolicy
+  - name: RulePolicy
+"""
+
+
+def use_light_nlu_pipeline(project: Path, *, extra_components: str = "",
+                           light_policies: bool = False) -> None:
     """Replace the NLU pipeline of the project's config.yml with LIGHT_NLU_PIPELINE (plus
-    ``extra_components``, YAML list items); the rest of the file is kept."""
+    ``extra_components``, YAML list items), and with ``light_policies`` its policies with
+    LIGHT_POLICIES; the rest of the file is kept."""
     config = project / "config.yml"
     text = config.read_text()
     start, end = text.index("pipeline:\n"), text.index("\npolicies:")
-    config.write_text(text[:start] + LIGHT_NLU_PIPELINE + extra_components + text[end:])
+    rest = "\n" + LIGHT_POLICIES if light_policies else text[end:]
+    config.write_text(text[:start] + LIGHT_NLU_PIPELINE + extra_components + rest)
 
 
 def copy_example(destination: Path) -> Path:

@@ -138,7 +138,8 @@ class Pipeline:
         rasa_cache = s.cache_root / "rasa" if s.use_cache else None
         env = runner.rasa_environment(self.environ, rasa_cache=rasa_cache)
         runtime = runner.RasaRuntime(executable=executable, project=project, env=env,
-                                     console=self.console, timeout_s=s.timeout_s)
+                                     console=self.console, timeout_s=s.timeout_s,
+                                     version=version)
         run = PipelineRun(settings=s, project=project, rasa_version=version,
                           started_at=time.time())
         return run, StageContext(runtime=runtime, settings=s, results_root=results_root,

@@ -157,6 +157,7 @@ def run_train(ctx: StageContext, given: Path | None = None) -> StageResult:
             trained_on, train_type=s.train_type, out=models.resolve(),
             fixed_model_name=s.fixed_model_name, finetune="" if s.finetune else None,
             force=not s.use_cache, extra=s.train_args,
+            skip_validation=runner.validates_while_training(ctx.runtime.version),
         )
         # rasa writes its archive in place: one it was writing when stopped is partial.
         with interrupts.discard_partial(models, "*.tar.gz"):

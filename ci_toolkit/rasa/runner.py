@@ -75,6 +75,19 @@ def installed_rasa_version(executable: str) -> str | None:
     return match.group(1) if match else None
 
 
+def _release(version: str | None) -> tuple[int, int] | None:
+    match = re.match(r"(\d+)\.(\d+)", version or "")
+    return (int(match.group(1)), int(match.group(2))) if match else None
+
+
+def validates_while_training(version: str | None) -> bool:
+    """Whether `rasa train` validates the data itself, and so takes --skip-validation: rasa
+    3.6 does; 3.5 and older have neither (they refuse the option). An unknown version is
+    taken to be the pinned one."""
+    release = _release(version)
+    return release is None or release >= (3, 6)
+
+
 def rasa_environment(base: Mapping[str, str], *, rasa_cache: Path | None) -> dict[str, str]:
     # rasa reads none of the toolkit's credentials (GITHUB_TOKEN, CI_TOOLKIT_*_PASSWORD ...)
     # and a custom component or action may print its environment: it gets none of them.
@@ -110,6 +123,7 @@ class RasaRuntime:
     env: Mapping[str, str]
     console: proc.Console
     timeout_s: float | None = None
+    version: str | None = None  # the installed release, when known
 
     def run(self, argv: Sequence[str], *, label: str, log_file: Path,
             extra_env: Mapping[str, str] | None = None) -> proc.Completed:
@@ -170,6 +184,7 @@ def train_argv(
     finetune: str | None,
     force: bool,
     extra: Sequence[str],
+    skip_validation: bool = True,
 ) -> list[str]:
     config = ["--config", _rel(project, project.config)]
     domain = ["--domain", _rel(project, project.domain)]
@@ -181,7 +196,8 @@ def train_argv(
                 "--stories", _single_data(project, command="train core")]
     else:
         # The pipeline validates in its own stage; validating again would double the time.
-        argv = ["train", *config, *domain, "--data", *_data_args(project), "--skip-validation"]
+        argv = ["train", *config, *domain, "--data", *_data_args(project)]
+        argv += ["--skip-validation"] if skip_validation else []
     argv += ["--out", _absolute(out)]
     if fixed_model_name:
         # With .tar.gz appended rasa keeps the whole name; without, it drops what follows

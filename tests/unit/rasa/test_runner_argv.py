@@ -76,3 +76,16 @@ def test_the_fixed_model_name_is_saved_exactly_as_given(project, name: str,
     argv = runner.train_argv(project, train_type="all", out=Path("m"), fixed_model_name=name,
                              finetune=None, force=False, extra=())
     assert argv[argv.index("--fixed-model-name") + 1] == given_to_rasa
+
+
+@pytest.mark.parametrize(("version", "skips"), [
+    ("3.6.21", True), ("3.7.0", True), ("4.0.0", True), (None, True), ("unknown", True),
+    ("3.5.17", False), ("3.4.14", False),
+])
+def test_skip_validation_only_for_a_rasa_that_validates_while_training(
+        project, version: str | None, skips: bool) -> None:
+    # rasa 3.5 and older refuse --skip-validation (`rasa: error: unrecognized arguments`).
+    argv = runner.train_argv(project, train_type="all", out=Path("m"), fixed_model_name=None,
+                             finetune=None, force=False, extra=(),
+                             skip_validation=runner.validates_while_training(version))
+    assert ("--skip-validation" in argv) is skips
