@@ -37,6 +37,10 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
                    "Talk to a deployed assistant and check its answers."),
     "scaffold": ("ci_toolkit.commands.scaffold", "scaffold",
                  "Write workflows, Dockerfile and chart values into a project."),
+    "merge": ("ci_toolkit.commands.crossval", "merge",
+              "Pool the shard reports of a sharded cross-validation."),
+    "actions": ("ci_toolkit.commands.actions", "actions",
+                "Contract-test the action server: protocol, cases, unit tests."),
 }
 
 

@@ -56,8 +56,8 @@ class FractionType(click.ParamType):
             self.fail(error.message, param, ctx)
 
 
-# --baseline, --min, --max-drop, --fail-on-failed-stories and --fail-on-unreachable-extractors,
-# made from GateSettings' fields.
+# --baseline, --min, --max-drop, --fail-on-failed-stories, --fail-on-unreachable-extractors,
+# --actions-results and --fail-on-action-errors, made from GateSettings' fields.
 gate_options = option_group(
     option_from(GateSettings, "baseline", type=click.Path(path_type=Path)),
     option_from(GateSettings, "minimums", "--min", type=MinimumType(), multiple=True,
@@ -68,6 +68,10 @@ gate_options = option_group(
     option_from(GateSettings, "fail_on_unreachable_extractors",
                 "--fail-on-unreachable-extractors/--allow-unreachable-extractors",
                 show_default=False),
+    option_from(GateSettings, "actions_results",
+                type=click.Path(dir_okay=False, path_type=Path)),
+    option_from(GateSettings, "fail_on_action_errors",
+                "--fail-on-action-errors/--allow-action-errors", show_default=False),
 )
 
 
@@ -92,4 +96,6 @@ def gate_settings(params: dict[str, Any]) -> GateSettings:
         max_drop=params.get("max_drop"),
         fail_on_failed_stories=bool(params.get("fail_on_failed_stories", False)),
         fail_on_unreachable_extractors=bool(params.get("fail_on_unreachable_extractors", False)),
+        actions_results=Path(params["actions_results"]) if params.get("actions_results") else None,
+        fail_on_action_errors=bool(params.get("fail_on_action_errors", False)),
     ).check()

@@ -13,6 +13,7 @@ from typing import Any
 
 import click
 
+from ci_toolkit.actions.request import ActionsRequest, ContainerContractTests
 from ci_toolkit.commands import option_from, option_group
 from ci_toolkit.github_context import ENV_VARS as GITHUB_ENV_VARS
 from ci_toolkit.image.request import (
@@ -104,6 +105,14 @@ build_options = option_group(
     _option(BuildRequest, "smoke_network"),
 )
 
+# The action contract tests against the built image's container (docs/action-tests.md).
+contract_options = option_group(
+    _option(ContainerContractTests, "contract_tests", "--contract-tests/--no-contract-tests"),
+    _option(ActionsRequest, "results_dir", "--actions-results-dir",
+            type=_path(file_okay=False)),
+)
+CONTRACT_PARAMS = ("contract_tests", "results_dir")
+
 
 @click.group()
 def image() -> None:
@@ -122,11 +131,14 @@ def image() -> None:
 @image.command()
 @naming_options
 @build_options
+@contract_options
 def build(**options: Any) -> None:
-    """Build the action-server image; optionally smoke-test and push it."""
+    """Build the action-server image; optionally smoke-test it, run the action contract
+    tests against its container, and push it."""
     from ci_toolkit.image.workflow import run_build
 
-    run_build(BuildRequest(**options))
+    contract = ContainerContractTests(**{name: options.pop(name) for name in CONTRACT_PARAMS})
+    run_build(BuildRequest(**options), contract=contract)
 
 
 @image.command(name="push")

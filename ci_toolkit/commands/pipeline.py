@@ -208,7 +208,9 @@ def test(**params: Any) -> None:
     raise SystemExit(execute(settings))
 
 
-# One fold of a cross-validation spread over a CI job matrix (ci_toolkit/crossval/).
+# One fold of a cross-validation spread over a CI job matrix (ci_toolkit/crossval/): options
+# of ShardPlan, not of PipelineSettings.
+SHARD_PARAMS = ("shard", "seed", "train_metrics")
 shard_options = option_group(
     option_from(ShardPlan, "shard", required=False, default=None),
     option_from(ShardPlan, "seed", type=int),

@@ -4,6 +4,8 @@ The image is run as a container; the smoke test waits for ``GET /health`` to ans
 ``{"status": "ok"}`` and checks that ``GET /actions`` lists every expected action: the custom
 actions named in the project's domain, or names given explicitly. A container that exits
 early (an import error in the actions, a missing package) fails at once, with its log.
+While the container still runs, ``while_running`` may test it further (the action contract
+tests of `image build --contract-tests`, ci_toolkit/actions/container.py).
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import re
 import socket
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -36,6 +38,11 @@ class SmokeResult:
     health_after_s: float
     served_actions: tuple[str, ...]
     expected_actions: tuple[str, ...]
+    base_url: str = ""  # where the container answered, e.g. http://127.0.0.1:41187
+
+
+# Called with the container's base URL and a function that returns its log so far.
+WhileRunning = Callable[[str, Callable[[], str]], None]
 
 
 def custom_actions_in_domain(domain: Path) -> tuple[str, ...]:
@@ -199,7 +206,7 @@ def _check(started: _Started, session: requests.Session, expected_actions: Seque
             f"{', '.join(served) or 'no actions'}); check that the actions package defines "
             "them and that the domain names match"
         )
-    return SmokeResult(health_after, served, tuple(expected_actions))
+    return SmokeResult(health_after, served, tuple(expected_actions), base_url)
 
 
 def _failed(image: str, started: _Started, failure: _Failure, console: Console) -> ToolkitError:
@@ -226,8 +233,10 @@ def smoke_test(
     console: Console,
     timeout_s: float = 60.0,
     network_mode: str = "host",
+    while_running: WhileRunning | None = None,
 ) -> SmokeResult:
-    """Run ``image``, check /health and /actions, then remove the container."""
+    """Run ``image``, check /health and /actions, call ``while_running`` (if given) while
+    the container still runs, then remove the container."""
     from docker.errors import APIError
 
     since = time.monotonic()
@@ -235,7 +244,10 @@ def smoke_test(
     console.child_line(LABEL, since, f"started container {started.name} from {image} "
                                      f"(port {started.port})")
     try:
-        return _check(started, session, expected_actions, console, timeout_s, since)
+        result = _check(started, session, expected_actions, console, timeout_s, since)
+        if while_running is not None:
+            while_running(result.base_url, lambda: _container_log(started.container))
+        return result
     except _Failure as failure:
         raise _failed(image, started, failure, console) from None
     finally:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import re
 import socket
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +26,8 @@ if TYPE_CHECKING:
     import requests
     from docker.client import DockerClient
 
+    from ci_toolkit.actions.container import ContainerResults
+    from ci_toolkit.actions.request import ContainerContractTests
     from ci_toolkit.image.build import BuildResult
     from ci_toolkit.image.context import BuildInputs
     from ci_toolkit.image.names import ImageNames
@@ -221,23 +223,48 @@ def _build(client: DockerClient, plan: BuildPlan, runtime: Runtime) -> BuildResu
     return result
 
 
+def _testing(contract: ContainerContractTests | None) -> bool:
+    return contract is not None and contract.contract_tests
+
+
 def _check_container(client: DockerClient, plan: BuildPlan, image_id: str,
-                     session: requests.Session, runtime: Runtime) -> str:
+                     session: requests.Session, runtime: Runtime,
+                     contract: ContainerContractTests | None
+                     ) -> tuple[str, ContainerResults | None]:
+    """Smoke-test the container and, with --contract-tests, run the action contract tests
+    against it while it runs: (smoke test status, contract-test results or None)."""
+    from ci_toolkit.actions.container import test_container
     from ci_toolkit.image.container_check import smoke_test
 
-    if not plan.request.smoke_test:
-        return "skipped"
+    if not plan.request.smoke_test and not _testing(contract):
+        return "skipped", None
+    found: list[ContainerResults] = []
+
+    def contract_tests(base_url: str, container_log: Callable[[], str]) -> None:
+        found.append(test_container(
+            plan.inputs.context, base_url, results_dir=contract.results_dir if contract else None,
+            session=session, console=runtime.console, container_log=container_log))
+
     with runtime.actions.group(f"Smoke-test {plan.names.full_name}"):
         smoke_test(client, image_id, session=session, expected_actions=plan.expected_actions,
                    console=runtime.console, timeout_s=plan.request.smoke_timeout,
-                   network_mode=plan.request.smoke_network)
-    return "passed"
+                   network_mode=plan.request.smoke_network,
+                   while_running=contract_tests if _testing(contract) else None)
+    return ("passed" if plan.request.smoke_test else "skipped"), (found[0] if found else None)
 
 
-def run_build(request: BuildRequest, runtime: Runtime | None = None) -> dict[str, str]:
-    """Build the image; optionally check the container and push. Returns the outputs."""
+def _contract_outputs(results: ContainerResults | None) -> dict[str, str]:
+    return results.outputs if results else {"contract_tests": "skipped", "actions_results": ""}
+
+
+def run_build(request: BuildRequest, runtime: Runtime | None = None, *,
+              contract: ContainerContractTests | None = None) -> dict[str, str]:
+    """Build the image; optionally check the container (smoke test, ``contract`` tests) and
+    push. Returns the outputs; a failed contract check stops before the push, after the
+    outputs are set."""
     import requests
 
+    from ci_toolkit.actions.container import check_inputs
     from ci_toolkit.image.push import credentials_from_env, login
 
     runtime = runtime or Runtime.default()
@@ -245,6 +272,8 @@ def run_build(request: BuildRequest, runtime: Runtime | None = None) -> dict[str
                    if request.push else None)
     plan = plan_build(request, runtime)
     names, inputs = plan.names, plan.inputs
+    if _testing(contract):
+        check_inputs(inputs.context)
     runtime.console.line(f"[image] building {names.full_name} from {inputs.context} "
                          f"(requirements: {inputs.requirements_file or 'none'})")
     client = docker_client(runtime.environ)
@@ -252,13 +281,22 @@ def run_build(request: BuildRequest, runtime: Runtime | None = None) -> dict[str
         if credentials:
             login(client, names.registry, credentials)  # before the build: fail fast
         result = _build(client, plan, runtime)
-        smoke = _check_container(client, plan, result.image_id, session, runtime)
+        smoke, tested = _check_container(client, plan, result.image_id, session, runtime,
+                                         contract)
+        if tested is not None and not tested.result.passed:
+            publish({**image_outputs(names, result.image_id, None, smoke),
+                     **_contract_outputs(tested)}, runtime.actions)
+            raise ToolkitError(
+                f"{tested.result.count('failed')} action contract check(s) of "
+                f"{names.full_name} failed, so it was not pushed: see the findings above and "
+                f"{tested.path}.")
         digest = None
         if request.push:
             with runtime.actions.group(f"Push {names.full_name}"):
                 digest = _push(client, names, credentials, request.push_attempts,
                                runtime.console)
-    outputs = image_outputs(names, result.image_id, digest, smoke)
+    outputs = {**image_outputs(names, result.image_id, digest, smoke),
+               **_contract_outputs(tested)}
     publish(outputs, runtime.actions)
     return outputs
 

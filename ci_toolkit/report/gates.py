@@ -1,11 +1,11 @@
 """Quality gates: minimum metrics, maximum drops against a baseline, failed test stories,
-unreachable entity extractors.
+unreachable entity extractors, failed action-server contract tests.
 
 Each gate becomes one GateResult (ci_toolkit/report/model.py, docs/report-schema.md) with, in
 addition to the documented keys, ``kind`` ("min" | "max_drop" | "failed_stories" |
-"unreachable_extractors"), ``metric`` (the full dotted path it checked, or None) and
-``skipped`` (true when it could not be checked, e.g. max-drop without a baseline; a skipped
-gate counts as passed).
+"unreachable_extractors" | "action_errors"), ``metric`` (the full dotted path it checked, or
+None) and ``skipped`` (true when it could not be checked, e.g. max-drop without a baseline;
+a skipped gate counts as passed).
 """
 
 from __future__ import annotations
@@ -66,6 +66,15 @@ class GateSettings:
         help="Fail when an entity extractor could not do its work, e.g. a "
              "DucklingEntityExtractor whose server cannot be reached (rasa only logs an error "
              "per message and exits 0). Default: allow, and say so in the summary.")
+    actions_results: Path | None = setting(
+        None, envvar="ACTIONS_RESULTS", metavar="ACTIONS_JSON",
+        help="The actions.json of `ci-toolkit actions test`: its results become the report's "
+             "`actions` section and the summary's Action server section.")
+    fail_on_action_errors: bool = setting(
+        False, envvar="FAIL_ON_ACTION_ERRORS",
+        help="Fail when an action-server contract check failed (--actions-results), or when "
+             "the report has no contract-test results. Default: allow, and list the failed "
+             "checks in the summary.")
 
     @property
     def allow_failed_stories(self) -> bool:
@@ -74,7 +83,7 @@ class GateSettings:
     @property
     def configured(self) -> bool:
         return (bool(self.minimums) or self.max_drop is not None or self.fail_on_failed_stories
-                or self.fail_on_unreachable_extractors)
+                or self.fail_on_unreachable_extractors or self.fail_on_action_errors)
 
     def check(self) -> GateSettings:
         """The settings, or a UsageError (exit 2) before anything runs.
@@ -91,6 +100,11 @@ class GateSettings:
                     "--max-drop needs a baseline to compare with, but no --baseline was given. "
                     "Pass --baseline REPORT_JSON (CI_TOOLKIT_BASELINE), usually the target "
                     "branch's last report.json, or drop --max-drop (CI_TOOLKIT_MAX_DROP).")
+        if self.actions_results is not None:
+            from ci_toolkit.report.action_results import load_action_results
+
+            # Read now: a wrong path fails before the pipeline runs, not after.
+            load_action_results(self.actions_results)
         return self
 
 
@@ -260,6 +274,33 @@ def _unreachable_extractors_gate(report: Report) -> GateResult:
                 "config, or remove the extractor from the pipeline.")
 
 
+def _action_errors_gate(report: Report) -> GateResult:
+    name, metric = "no failed action checks", "actions.counts.failed"
+    actions = report.actions
+    if actions is None:
+        return GateResult(
+            name=name, kind="action_errors", metric=metric, passed=False, value=None,
+            threshold=0, baseline=None,
+            message="failed action checks are not allowed, but the report has no action-server "
+                    "results. Run `ci-toolkit actions test` and pass its actions.json with "
+                    "--actions-results (CI_TOOLKIT_ACTIONS_RESULTS), or turn the gate off "
+                    "(--allow-action-errors).")
+    failed = actions.failed_checks
+    if not failed:
+        return GateResult(name=name, kind="action_errors", metric=metric, passed=True, value=0,
+                          threshold=0, baseline=None,
+                          message=f"all {len(actions.checks)} action checks passed or were "
+                                  "skipped.")
+    named = ", ".join(check.name for check in failed[:3])
+    more = f" and {len(failed) - 3} more" if len(failed) > 3 else ""
+    return GateResult(
+        name=name, kind="action_errors", metric=metric, passed=False, value=len(failed),
+        threshold=0, baseline=None,
+        message=f"{len(failed)} of {len(actions.checks)} action checks failed ({named}{more}), "
+                "and failed action checks are not allowed (--fail-on-action-errors). The "
+                "summary's Action server section shows each request and answer.")
+
+
 def evaluate_gates(report: Report, baseline: Report | None,
                    settings: GateSettings) -> list[GateResult]:
     """Check every configured gate; a gate that names a missing metric fails, with the reason."""
@@ -271,6 +312,8 @@ def evaluate_gates(report: Report, baseline: Report | None,
         results.append(_failed_stories_gate(report))
     if settings.fail_on_unreachable_extractors:
         results.append(_unreachable_extractors_gate(report))
+    if settings.fail_on_action_errors:
+        results.append(_action_errors_gate(report))
     return results
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from ci_toolkit.errors import UsageError
-from ci_toolkit.report.model import SCHEMA_VERSION, Report
+from ci_toolkit.report.model import READABLE_VERSIONS, Report
 from ci_toolkit.report.schema import schema_errors
 
 # More than this many problems are counted, not listed: the first ones say enough.
@@ -48,10 +48,12 @@ def parse_report(data: Mapping[str, Any], *, source: str, fix: str = "") -> Repo
     if "schema_version" not in data:
         raise UsageError(f"{source} is not a ci-toolkit report.json (it has no schema_version). "
                          f"{fix}".strip())
-    if version != SCHEMA_VERSION:
+    # bool is an int to Python, but `true` is no version.
+    if isinstance(version, bool) or version not in READABLE_VERSIONS:
+        readable = " and ".join(str(number) for number in READABLE_VERSIONS)
         raise UsageError(
             f"{source} has schema_version {json.dumps(version)}, but this ci-toolkit reads "
-            f"schema version {SCHEMA_VERSION} only. Use the ci-toolkit version that wrote it, "
+            f"schema versions {readable} only. Use the ci-toolkit version that wrote it, "
             "or run the pipeline again with this one to rewrite it.")
     try:
         problems = schema_errors(data)

@@ -9,24 +9,30 @@ load.py; this module trusts its input.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import MISSING, dataclass, field, fields
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from enum import Enum
 from functools import cached_property
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar
 
-SCHEMA_VERSION = 1
-R = TypeVar("R", bound="Record")
-E = TypeVar("E", bound=Enum)
+from ci_toolkit.report.actions_model import Actions
+from ci_toolkit.report.records import (
+    Codec,
+    Record,
+    Status,
+    choice,
+    many,
+    named,
+    one,
+)
 
-
-class Status(str, Enum):
-    """What became of a stage. A stage restored from the cache has its own status plus
-    ``cached: true``."""
-
-    PASSED = "passed"
-    FAILED = "failed"
-    SKIPPED = "skipped"
+__all__ = ["READABLE_VERSIONS", "SCHEMA_VERSION", "Actions", "Codec", "Record", "Status",
+           "choice", "many", "named", "one"]
+# Version 2 added the `actions` section (docs/report-schema.md, "Changes").
+SCHEMA_VERSION = 2
+# Every version this ci-toolkit reads: a version 1 report (a baseline written before the
+# bump) is a version 2 report without the action-server section.
+READABLE_VERSIONS = (1, 2)
 
 
 class Verdict(str, Enum):
@@ -38,75 +44,6 @@ class ModelSource(str, Enum):
     TRAINED = "trained"
     GIVEN = "given"
     CACHED = "cached"
-
-
-@dataclass(frozen=True)
-class Codec:
-    """How one field goes from its JSON form to its typed form and back."""
-
-    load: Callable[[Any], Any]
-    dump: Callable[[Any], Any]
-
-
-def one(record: type[Record]) -> Codec:
-    return Codec(lambda raw: None if raw is None else record.from_dict(raw),
-                 lambda value: None if value is None else value.to_dict())
-
-
-def many(record: type[Record]) -> Codec:
-    return Codec(lambda raw: [record.from_dict(item) for item in raw or ()],
-                 lambda values: [value.to_dict() for value in values])
-
-
-def named(record: type[Record]) -> Codec:
-    return Codec(lambda raw: {name: record.from_dict(item) for name, item in (raw or {}).items()},
-                 lambda values: {name: value.to_dict() for name, value in values.items()})
-
-
-def choice(enum: type[E]) -> Codec:
-    return Codec(lambda raw: None if raw is None else enum(raw),
-                 lambda value: None if value is None else value.value)
-
-
-@dataclass(frozen=True)
-class Record:
-    """A section of the report. Keys the class does not know are kept in ``extra``."""
-
-    FIELDS: ClassVar[Mapping[str, Codec]] = {}  # the fields that are not plain JSON values
-    # Fields added after schema_version 1 was published: left out of the JSON form while empty,
-    # so a report that never had them round-trips unchanged.
-    OPTIONAL: ClassVar[frozenset[str]] = frozenset()
-    extra: dict[str, Any] = field(default_factory=dict, kw_only=True, repr=False)
-
-    @classmethod
-    def from_dict(cls: type[R], data: Mapping[str, Any]) -> R:
-        values: dict[str, Any] = {}
-        known = set()
-        for declared in fields(cls):
-            if declared.name == "extra":
-                continue
-            known.add(declared.name)
-            codec = cls.FIELDS.get(declared.name)
-            if declared.name in data:
-                raw = data[declared.name]
-                values[declared.name] = codec.load(raw) if codec else raw
-            elif declared.default is MISSING and declared.default_factory is MISSING:
-                values[declared.name] = codec.load(None) if codec else None
-        extra = {key: value for key, value in data.items() if key not in known}
-        return cls(**values, extra=extra)
-
-    def to_dict(self) -> dict[str, Any]:
-        data: dict[str, Any] = {}
-        for declared in fields(self):
-            if declared.name == "extra":
-                continue
-            value = getattr(self, declared.name)
-            if declared.name in self.OPTIONAL and not value:
-                continue
-            codec = self.FIELDS.get(declared.name)
-            data[declared.name] = codec.dump(value) if codec else value
-        data.update(self.extra)
-        return data
 
 
 @dataclass(frozen=True)
@@ -340,8 +277,8 @@ class Report(Record):
         "tool": one(Tool), "assistant": one(Assistant), "run": one(RunInfo),
         "verdict": choice(Verdict), "stages": many(StageRecord), "model": one(ModelInfo),
         "validation": one(Validation), "nlu": one(Nlu), "core": one(Core),
-        "cross_validation": one(CrossValidation), "artifacts": one(Artifacts),
-        "gates": many(GateResult)}
+        "cross_validation": one(CrossValidation), "actions": one(Actions),
+        "artifacts": one(Artifacts), "gates": many(GateResult)}
     schema_version: int = SCHEMA_VERSION
     tool: Tool = field(default_factory=Tool)
     assistant: Assistant = field(default_factory=Assistant)
@@ -353,9 +290,17 @@ class Report(Record):
     nlu: Nlu | None = None
     core: Core | None = None
     cross_validation: CrossValidation | None = None
+    actions: Actions | None = None
     artifacts: Artifacts = field(default_factory=Artifacts)
     gates: list[GateResult] = field(default_factory=list)
     rtt: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = super().to_dict()
+        if self.schema_version < 2 and self.actions is None:
+            # A version 1 report has no such key: it round-trips unchanged.
+            del data["actions"]
+        return data
 
     @cached_property
     def data(self) -> dict[str, Any]:

@@ -14,6 +14,7 @@ import click
 
 from ci_toolkit.errors import EXIT_FAILED, EXIT_OK
 from ci_toolkit.pipeline.result_table import render_table
+from ci_toolkit.report.action_results import with_actions
 from ci_toolkit.report.build import (
     build_report,
     collect_artifacts,
@@ -54,6 +55,9 @@ def publish_run(run: PipelineRun, *, gates: GateSettings | None, baseline: Repor
     """Build and judge the report of a finished run, write it, show it; the exit code."""
     report = build_report(run, commit=context.commit_sha(run.project.root), context=context,
                           artifacts=collect_artifacts(run))
+    # The action server's contract tests ran before the pipeline (`ci-toolkit actions test`):
+    # their results join the report here, so the gates judge them with everything else.
+    report = with_actions(report, gates.actions_results if gates is not None else None)
     # A secret that rasa echoed into a message or a story reaches neither report.json nor
     # the table nor the outputs: the run's redactor (ActionsRuntime.redact) removes it.
     report = redact_report(judge(report, gates=gates, baseline=baseline), actions.redact)

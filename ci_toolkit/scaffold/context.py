@@ -102,10 +102,11 @@ def _paths_context(options: ScaffoldOptions, files: dict[str, str]) -> dict[str,
     watch_ci = [*model, tree(options.domain), *map(tree, options.data)]
     if options.tests:
         watch_ci.append(tree(options.tests))
+    if options.has_actions:  # the contract tests of the custom actions run on them
+        watch_ci.append(in_project("actions/**"))
     watch_cd = [*watch_ci, in_project("endpoints.yml"), in_project("credentials.yml")]
     if options.has_actions:
-        watch_cd += [in_project("actions/**"), in_project("Dockerfile"),
-                     in_project(".dockerignore")]
+        watch_cd += [in_project("Dockerfile"), in_project(".dockerignore")]
     if options.chart != "none":
         watch_cd.append(in_project(options.values_file))
     # Cross-validation reads the configuration and the NLU data (inside the data paths).
@@ -128,7 +129,7 @@ def _pipeline_context(options: ScaffoldOptions) -> dict[str, object]:
     cv_on_pr = options.pr_cross_validation
     pipeline = _pipeline_inputs(options, cross_validation=cv_on_pr, folds=3)
     return {
-        "ci_inputs": _lines([*pipeline, *_gates()]),
+        "ci_inputs": _lines([*pipeline, *_gates(), *_action_tests(options)]),
         "cd_inputs": _lines([*pipeline, ("publish_summary", '"false"'),
                              # Restore nothing (this model is deployed), save for PRs.
                              ("cache", '"save"'),
@@ -155,6 +156,16 @@ def _gates() -> list[tuple[str, str]]:
             ("fail_on_failed_stories", '"true"'),
             ("max_drop", yaml_scalar(MAX_DROP)),
             ("# min", '"intent_f1>=0.9 entity_f1>=0.8"')]
+
+
+def _action_tests(options: ScaffoldOptions) -> list[tuple[str, str]]:
+    """The contract tests of the custom actions, gated like the model (docs/action-tests.md)."""
+    if not options.has_actions:
+        return []
+    return [("# Contract tests: every custom action and the cases in tests/actions/*.yml,", ""),
+            ("# against a server started from actions/; a failed check fails the run.", ""),
+            ("action_tests", '"true"'),
+            ("fail_on_action_errors", '"true"')]
 
 
 def _deploy_choices(options: ScaffoldOptions) -> dict[str, object]:

@@ -29,6 +29,7 @@ from ci_toolkit.report.metrics import (
     metric,
 )
 from ci_toolkit.report.model import Artifacts, GateResult, Report, Status
+from ci_toolkit.summary.actions import actions_summary, failed_checks_phrase
 from ci_toolkit.summary.changes import change_line
 from ci_toolkit.summary.locations import locate
 from ci_toolkit.summary.view import (
@@ -287,8 +288,16 @@ def _header(report: Report, baseline: Report | None, gates: list[GateResult],
         # The baseline ran in the same repository; its own report may not know the server.
         "baseline_commit_url": _at_commit(baseline, "commit") or _at_commit(
             report, "commit", commit=baseline_commit) if baseline and baseline_commit else None,
-        "changes": change_line(report, baseline, worse_intents),
+        "changes": _changes(report, baseline, worse_intents),
     }
+
+
+def _changes(report: Report, baseline: Report | None, worse_intents: int) -> str:
+    """What changed; failed action checks first, with or without a baseline (the contract
+    tests compare the code with the protocol, not with the last run)."""
+    line = change_line(report, baseline, worse_intents)
+    actions = failed_checks_phrase(report)
+    return f"{actions}; {line}" if actions else line
 
 
 def _links(report: Report) -> dict[str, Any]:
@@ -352,4 +361,5 @@ def build_summary(report: Report, baseline: Report | None = None, *,
         **_links(report),
         unreachable_extractors=len(report.unreachable_extractors),
         failed_story_count=_failed(report),
+        actions=actions_summary(report),
     )

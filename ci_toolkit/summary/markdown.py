@@ -135,6 +135,9 @@ def _knobs(view: SummaryView) -> list[tuple[_Knob, int]]:
 
     yaml_knob = _Knob("story yaml", describe_yaml,
                       lambda: view.story_yaml_shown, set_yaml, len(view.failed_stories.items))
+    # The failed action checks carry their request and answer: long, so cut like stories.
+    actions = [] if view.actions is None else [_list_knob(view.actions.failed, minimum=5),
+                                                _list_knob(view.actions.failed)]
     # Least useful first: a reviewer needs the headline and the worst regressions most.
     return [
         _list_knob(view.validation_warnings),
@@ -142,9 +145,11 @@ def _knobs(view: SummaryView) -> list[tuple[_Knob, int]]:
         _list_knob(view.worse_intents, minimum=10),
         _list_knob(view.failed_stories, minimum=5),
         _list_knob(view.validation_errors, minimum=5),
+        *actions[:1],
         _list_knob(view.worse_intents),
         _list_knob(view.failed_stories),
         _list_knob(view.validation_errors),
+        *actions[1:],
         _list_knob(view.weakest_intents),
     ]
 

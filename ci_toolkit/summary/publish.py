@@ -19,6 +19,7 @@ import click
 from ci_toolkit.errors import ToolkitError, UsageError
 from ci_toolkit.escape import safe_url
 from ci_toolkit.options import setting
+from ci_toolkit.report.action_results import with_actions
 from ci_toolkit.report.baseline import read_baseline
 from ci_toolkit.report.gates import (
     GateSettings,
@@ -247,7 +248,8 @@ def _same_file(first: Path, second: Path) -> bool:
 def check_paths(request: SummaryRequest, actions: ActionsRuntime) -> None:
     """Before anything is written: no output may overwrite an input (the report, the baseline)
     or another output, or data is lost (a report replaced by its own Markdown)."""
-    inputs = {"REPORT": request.report, "--baseline": request.gates.baseline}
+    inputs = {"REPORT": request.report, "--baseline": request.gates.baseline,
+              "--actions-results": request.gates.actions_results}
     outputs = {"--output": request.output or request.report.parent / "summary.md",
                "--html": request.html}
     outputs.update({name: Path(actions.environ[name]) for name in (
@@ -278,8 +280,9 @@ def publish_summary(request: SummaryRequest, *, context: GitHubContext,
             raise ToolkitError(f"the pipeline stopped before it wrote a report: "
                                f"{request.failure_reason}. The log of the failed step says "
                                "what to fix; the PR comment says so until the next run.")
-    report = load_report(request.report)  # raises the UsageError of a missing report
     settings = request.gates
+    # Results given here replace the report's `actions` section (as gates given here do).
+    report = with_actions(load_report(request.report), settings.actions_results)
     baseline = read_baseline(settings.baseline, actions=actions)
     # Gates given here are checked now; otherwise the summary shows those `run` recorded.
     gates = evaluate_gates(report, baseline, settings) if settings.configured else list(

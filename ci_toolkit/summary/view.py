@@ -13,6 +13,7 @@ T = TypeVar("T")
 WEAKEST_INTENTS = 5
 MAX_TEXT = 400  # characters of one message or utterance
 MAX_STORY_YAML = 3000  # characters of one failed story's YAML
+MAX_EXCHANGE = 2500  # characters of one action request or answer, as JSON
 
 
 def marker(assistant_name: str) -> str:
@@ -149,6 +150,30 @@ class GateRow:
 
 
 @dataclass
+class ActionCheckRow:
+    name: str
+    status: str  # "passed" | "failed" | "skipped"
+    note: str  # the first finding, or why it was skipped
+    findings: list[str]
+    request: str  # pretty JSON, cut to MAX_EXCHANGE; "" when none was sent
+    answer: str  # the answer's body as pretty JSON, cut; "" when there was none
+    answer_status: str  # "HTTP 500", or "" when there was no answer
+
+
+@dataclass
+class ActionsSummary:
+    """The action server's contract tests: the failed checks first, each with its request
+    and answer, then the others folded."""
+
+    server: str  # "http://127.0.0.1:5055"
+    sdk_version: str | None
+    counts: str  # "7 passed, 1 failed, 1 skipped"
+    total: int
+    failed: CutList[ActionCheckRow]
+    others: list[ActionCheckRow]
+
+
+@dataclass
 class SummaryView:
     marker: str
     verdict: str
@@ -184,6 +209,7 @@ class SummaryView:
     # One line of what changed against the baseline: "intent weighted F1 -0.031, 1 story
     # newly failing, 2 metrics better", "no change against the baseline" or "no baseline".
     changes: str = "no baseline"
+    actions: ActionsSummary | None = None  # None: the contract tests did not run
 
     @property
     def passed(self) -> bool:
@@ -202,7 +228,13 @@ class SummaryView:
             problems.append(f" with {plural(stories, 'failed story', 'failed stories')}")
         if extractors:
             problems.append(f", {plural(extractors, 'extractor')} not evaluated")
+        if self.failed_action_checks:
+            problems.append(f", {plural(self.failed_action_checks, 'failed action check')}")
         return "⚠️ Passed" + "".join(problems) if problems else "✅ Passed"
+
+    @property
+    def failed_action_checks(self) -> int:
+        return len(self.actions.failed.items) if self.actions is not None else 0
 
     @property
     def gates_failed(self) -> int:

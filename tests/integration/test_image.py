@@ -9,6 +9,7 @@ all checked as a workflow would see them (image_runs.py).
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -50,7 +51,7 @@ def test_build_smoke_test_push_and_pull_back_by_digest(
     sha = git(project, "rev-parse", "HEAD")
     run = run_image(docker_engine, tmp_path / "run", project, "--registry", registry.address,
                     "--image-name", "coffeebot/actions", "--extra-tags", "latest,{branch}",
-                    "--platform", "linux/amd64", "--smoke-test", "--push")
+                    "--platform", "linux/amd64", "--smoke-test", "--contract-tests", "--push")
     assert run.returncode == 0, run.stderr
     repository = f"{registry.address}/coffeebot/actions"
     outputs = run.outputs
@@ -67,6 +68,16 @@ def test_build_smoke_test_push_and_pull_back_by_digest(
     assert f"docker_image_full_name={repository}:{sha}" in run.stdout.splitlines()
     # The smoke test ran a real rasa-sdk server and saw the domain's custom actions.
     assert "/actions lists: action_place_order, validate_order_form" in run.stderr
+    # The contract tests ran against that container (the example's cases included) first.
+    assert outputs["contract_tests"] == "passed"
+    results = json.loads(Path(outputs["actions_results"]).read_text(encoding="utf-8"))
+    assert results["passed"] and results["counts"]["failed"] == 0
+    assert {check["name"] for check in results["checks"]} >= {
+        "protocol: action_place_order", "protocol: validate_order_form",
+        "unknown action answers 404", "case: places the order that the form collected"}
+    assert not results["server"]["started_by_toolkit"]
+    assert "Starting action endpoint server" in Path(results["server"]["log_file"]).read_text(
+        encoding="utf-8")
 
     assert registry_tags(registry, "coffeebot/actions") == sorted(
         [sha, "latest", "feature-new-form"])
@@ -138,6 +149,32 @@ def test_smoke_test_fails_clearly_when_actions_import_a_missing_module(
     # Nothing was pushed and no container is left behind.
     assert registry_tags(registry, "coffeebot/broken") == []
     assert "docker_image_digest" not in run.outputs
+    assert no_smoke_containers(docker_client) == []
+
+
+def test_a_failed_contract_check_stops_the_push_and_names_the_fault(
+    tmp_path: Path, project: Path, docker_engine: DockerEngine, docker_client: DockerClient,
+    sdk_base_image: str, registry: Registry,
+) -> None:
+    actions = project / "actions" / "actions.py"
+    code = actions.read_text(encoding="utf-8")
+    assert code.rstrip().endswith("return []")  # action_place_order's last line
+    actions.write_text(code.rstrip()[:-len("return []")]
+                       + 'return [{"event": "slot", "name": "colour", "value": "red"}]\n',
+                       encoding="utf-8")
+    commit_all(project, "set a slot the domain does not declare")
+    run = run_image(docker_engine, tmp_path / "run", project, "--registry", registry.address,
+                    "--image-name", "coffeebot/contract", "--contract-tests", "--push")
+    assert run.returncode == 1, run.stderr
+    assert_no_traceback(run)
+    assert "action contract check(s) of" in run.stderr and "so it was not pushed" in run.stderr
+    assert run.outputs["contract_tests"] == "failed"
+    results = json.loads(Path(run.outputs["actions_results"]).read_text(encoding="utf-8"))
+    failed = [check for check in results["checks"] if check["status"] == "failed"]
+    assert failed[0]["name"] == "protocol: action_place_order"
+    assert "sets the slot 'colour', which the domain does not declare" in (
+        failed[0]["findings"][0]["message"])
+    assert registry_tags(registry, "coffeebot/contract") == []
     assert no_smoke_containers(docker_client) == []
 
 

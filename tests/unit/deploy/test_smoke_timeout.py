@@ -20,6 +20,9 @@ TIMEOUT_S = 1.0
 # Later than the timeout: had the smoke test waited, it would have got this answer and passed
 # the step, and the report would not say that the answer did not come in time.
 LATE_S = 5.0
+# What the report says when the time ran out: the request's own timeout, or, on a busy
+# machine where the request started late, the bound on the whole answer or on the run.
+OUT_OF_TIME = ("answer within 1 s", "no complete answer within", "ran out of time")
 WEBHOOK = "/webhooks/rest/webhook$"
 # Three conversations of two steps: six requests, each of which used to get 30 s.
 SMOKE = "conversations:\n" + "".join(
@@ -46,12 +49,12 @@ def fails_every_time(fake: FakeRasaX) -> None:
     fake.answer_with("POST", WEBHOOK, 503, b"<html>503 Service Unavailable</html>")
 
 
-CASES: dict[str, tuple[Callable[[FakeRasaX], None], str]] = {
+CASES: dict[str, tuple[Callable[[FakeRasaX], None], tuple[str, ...]]] = {
     # requests' read timeout and the bound on the whole answer end at the same moment.
-    "never answers": (never_answers, "answer within 1 s"),
-    "answers after 5 s": (answers_late, "answer within 1 s"),
-    "trickles a byte at a time": (trickles, "no complete answer within"),
-    "503 every time": (fails_every_time, "HTTP 503: an HTML page"),
+    "never answers": (never_answers, OUT_OF_TIME),
+    "answers after 5 s": (answers_late, OUT_OF_TIME),
+    "trickles a byte at a time": (trickles, ("no complete answer within",)),
+    "503 every time": (fails_every_time, ("HTTP 503: an HTML page",)),
 }
 
 
@@ -79,7 +82,7 @@ def test_the_smoke_test_ends_within_its_timeout(name: str, fake: FakeRasaX, smok
 
     captured = capsys.readouterr()
     assert code == 1, captured.err
-    assert says in captured.out
+    assert any(words in captured.out for words in says), captured.out
     assert "error: Smoke test FAILED" in captured.err
 
 

@@ -132,13 +132,13 @@ class FakeSession:
 
 
 def check(container: FakeContainer, session: FakeSession, expected: tuple[str, ...],
-          timeout_s: float = 5.0) -> tuple[FakeClient, str, Any]:
+          timeout_s: float = 5.0, while_running: Any = None) -> tuple[FakeClient, str, Any]:
     client = FakeClient(container)
     screen = io.StringIO()
     try:
         outcome: Any = smoke_test(client, "coffeebot:dev", session=session,  # type: ignore[arg-type]
                                   expected_actions=expected, console=Console(screen),
-                                  timeout_s=timeout_s)
+                                  timeout_s=timeout_s, while_running=while_running)
     except ToolkitError as error:
         outcome = error
     return client, screen.getvalue(), outcome

@@ -83,7 +83,8 @@ def test_a_single_stage_command_reports_beside_the_pipeline(
 
 def _params(command, *args: str) -> dict:
     with command.make_context(command.name or "x", list(args)) as ctx:
-        return dict(ctx.params)
+        return {name: value for name, value in ctx.params.items()
+                if name not in commands.SHARD_PARAMS}
 
 
 def test_the_commands_keep_the_fuller_report(fake_rasa, tmp_path: Path, capsys) -> None:

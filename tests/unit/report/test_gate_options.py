@@ -49,6 +49,11 @@ CASES: list[tuple[str, list[str], dict[str, str], str]] = [
     ("min inf from the environment", [], {"CI_TOOLKIT_MIN": "intent_f1>=inf"},
      f"is 'inf', {NOT_A_FRACTION}"),
     ("min not a number", ["--min", "intent_f1>=high"], {}, "is 'high', which is not a number"),
+    ("actions results missing", ["--actions-results", "nope.json"], {},
+     "there are no action results at nope.json (--actions-results, CI_TOOLKIT_ACTIONS_RESULTS)"),
+    ("actions results missing from the environment", [],
+     {"CI_TOOLKIT_ACTIONS_RESULTS": "results/actions/actions.json"},
+     "there are no action results at results/actions/actions.json"),
 ]
 
 

@@ -103,7 +103,9 @@ def test_build_report_takes_commit_context_and_artifacts_as_given(tmp_path: Path
                                      "run_id": "42",
                                      "run_url": "https://github.com/octo/coffee/actions/runs/42"}
     assert data["run"]["duration_s"] == 100.5 and data["verdict"] == "passed"
-    assert list(data) == list(FIXTURE)
+    # The fixture is a version 1 report; version 2 adds the `actions` section, null here.
+    assert [key for key in data if key != "actions"] == list(FIXTURE)
+    assert data["schema_version"] == 2 and data["actions"] is None
     outside = build_report(run, commit=None, context=GitHubContext.from_environ({}),
                            artifacts=collect_artifacts(run))
     assert outside.run.github is None and outside.run.ref is None
@@ -210,3 +212,39 @@ def test_outputs_that_cannot_be_written_fail_the_run_after_the_report_is_written
                     context=GitHubContext.from_environ(ACTIONS_ENV), actions=actions)
     assert raised.value.exit_code == 1
     assert (tmp_path / "reports" / "report.json").is_file()  # nothing is lost
+
+
+def test_the_action_results_join_the_report_and_the_gate_judges_them(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    from tests.unit.report.action_results_data import write_actions_json
+
+    results = write_actions_json(tmp_path)
+    code, _ = publish(tmp_path, monkeypatch, GateSettings(actions_results=results))
+    written = json.loads((tmp_path / "reports" / "report.json").read_text(encoding="utf-8"))
+    assert code == 0 and written["verdict"] == "passed"  # no gate: recorded, not judged
+    assert written["schema_version"] == 2 and written["actions"]["counts"]["failed"] == 1
+    assert written["actions"]["results_file"] == "actions.json"
+    assert written["actions"]["checks"][0]["answer"] == {"status": 500, "body": {"error": "boom"}}
+    code, _ = publish(tmp_path, monkeypatch, GateSettings(actions_results=results,
+                                                          fail_on_action_errors=True))
+    written = json.loads((tmp_path / "reports" / "report.json").read_text(encoding="utf-8"))
+    assert code == 1 and written["verdict"] == "failed"
+    assert written["gates"][0]["kind"] == "action_errors" and not written["gates"][0]["passed"]
+    assert "1 of 3 action checks failed" in capsys.readouterr().out
+
+
+def test_a_secret_in_an_action_answer_never_reaches_report_json(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.unit.report.action_results_data import actions_result, write_actions_json
+
+    results = write_actions_json(tmp_path, actions_result(answer_body={"token": SECRET}))
+    monkeypatch.chdir(tmp_path)
+    output = tmp_path / "github_output"
+    environ = {**ACTIONS_ENV, "GITHUB_OUTPUT": str(output), "CI_TOOLKIT_REGISTRY_PASSWORD": SECRET}
+    publish_run(fake_run(tmp_path), gates=GateSettings(actions_results=results), baseline=None,
+                context=GitHubContext.from_environ(ACTIONS_ENV),
+                actions=ActionsRuntime(environ, io.StringIO()))
+    text = (tmp_path / "reports" / "report.json").read_text(encoding="utf-8")
+    assert SECRET not in text and json.loads(text)["actions"]["checks"][0]["answer"]["body"] == {
+        "token": "***"}

@@ -35,8 +35,8 @@ OUR_TAGS = {"details", "/details", "summary", "/summary", "b", "/b", "code", "/c
 UNESCAPED = r"(?<!\\)(?:\\\\)*"
 OUR_LINK = re.compile(r"(?<!\\)\[((?:\\.|[^\\\[\]])*)\]"
                       r"\(https://github\.com/octo-org/coffee-assistant/[^()\s]*\)")
-OUR_HEADING = re.compile(r"^(## (✅|❌) |### (Gates|Metrics|Cross-validation|Test stories|"
-                         r"Validation|Stages|Artifacts)$)")
+OUR_HEADING = re.compile(r"^(## (✅|❌|⚠️) |### (Gates|Metrics|Cross-validation|Test stories|"
+                         r"Validation|Stages|Artifacts|Action server)$)")
 
 
 def strip_code(markdown: str) -> str:

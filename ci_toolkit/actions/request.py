@@ -1,0 +1,51 @@
+"""What `ci-toolkit actions test` is asked to do: one frozen request, each field declared once
+with its default, env var and help (ci_toolkit/options.py)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from ci_toolkit.options import setting
+
+RESULTS_FILE = "actions.json"
+
+
+@dataclass(frozen=True)
+class ActionsRequest:
+    project_dir: Path = setting(Path("."), envvar="WORKSPACE",
+                                help="The Rasa project: domain, actions/ and tests/actions/.")
+    results_dir: Path | None = setting(
+        None, envvar="ACTIONS_RESULTS_DIR", metavar="DIR",
+        help="Where actions.json and the action server's log go. "
+             "[default: PROJECT/results/actions]")
+    python: str | None = setting(
+        None, envvar="ACTIONS_PYTHON", metavar="PATH",
+        help="The Python interpreter that has rasa-sdk and the actions' dependencies. "
+             "[default: the python next to the rasa executable the pipeline uses "
+             "(--rasa / CI_TOOLKIT_RASA, else PATH)]")
+    url: str | None = setting(
+        None, envvar="ACTION_SERVER_URL", metavar="URL",
+        help="Test an action server that is already running (e.g. the built image's "
+             "container) instead of starting one from actions/.")
+    startup_timeout: float = setting(
+        60.0, envvar="ACTIONS_STARTUP_TIMEOUT", metavar="SECONDS",
+        help="How long the started action server may take to answer /health.")
+
+    @property
+    def results_root(self) -> Path:
+        return self.results_dir or self.project_dir / "results" / "actions"
+
+
+@dataclass(frozen=True)
+class ContainerContractTests:
+    """`ci-toolkit image build --contract-tests`: the contract tests against the container of
+    the image just built, before anything is pushed (ci_toolkit/actions/container.py)."""
+
+    contract_tests: bool = setting(
+        False, envvar="CONTRACT_TESTS",
+        help="After the smoke test, run `ci-toolkit actions test` against the running "
+             "container (protocol checks of every custom action, tests/actions/*.yml cases); "
+             "a failed check stops the build before the push.")
+    # ActionsRequest's --results-dir, offered by `image build` as --actions-results-dir.
+    results_dir: Path | None = None
