@@ -37,6 +37,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
                    "Talk to a deployed assistant and check its answers."),
     "scaffold": ("ci_toolkit.commands.scaffold", "scaffold",
                  "Write workflows, Dockerfile and chart values into a project."),
+    "compare": ("ci_toolkit.commands.compare", "compare",
+                "Compare model configurations with rasa's own comparison mode."),
     "merge": ("ci_toolkit.commands.crossval", "merge",
               "Pool the shard reports of a sharded cross-validation."),
     "actions": ("ci_toolkit.commands.actions", "actions",
