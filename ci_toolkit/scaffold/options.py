@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn
 
+from ci_toolkit import provenance
 from ci_toolkit.errors import UsageError
 from ci_toolkit.options import declared_field, setting
 from ci_toolkit.scaffold.checks import (
@@ -34,11 +35,14 @@ DEFAULT_RASA_VERSION = "3.6.21"
 # The composite actions of this repository that the scaffolded workflows use (they install
 # ci-toolkit from their own checkout, never by a package name). The one place these defaults
 # are written. Pinned to a commit, as zizmor's unpinned-uses audit and GitHub's hardening
-# guide ask: a commit also cannot be replaced by whoever controls the name later. The tag
-# goes into a comment next to it, for people and for Dependabot.
+# guide ask: a commit also cannot be replaced by whoever controls the name later. The commit
+# is the one this ci-toolkit was built from (ci_toolkit/provenance.py), so the workflows run
+# the same version as the toolkit that wrote them, and the tag in the comment next to it
+# (for people and Dependabot) is that version's; only when the commit cannot be known is the
+# major version's moving tag used instead.
 DEFAULT_ACTION_REPO = "assistant-ci/assistant-ci"
-DEFAULT_ACTION_REF = "1ed6a0eada8c662846c1e1a0812f7096db1b4734"
-DEFAULT_ACTION_TAG = "v1"
+DEFAULT_ACTION_REF = provenance.source_commit() or provenance.major_tag()
+DEFAULT_ACTION_TAG = provenance.release_tag()
 PATHS_FILTER_HELP = (
     "Trigger the workflows on every push and pull request, without `paths:` filters. With "
     "filters (the default), a pull request that changes none of the watched paths runs no "
@@ -86,11 +90,12 @@ class ScaffoldRequest:
     action_ref: str = setting(
         DEFAULT_ACTION_REF, envvar="ACTION_REF", metavar="SHA|TAG",
         help="The commit (40 hex digits, recommended: zizmor and GitHub's hardening guide "
-             "ask for it) or tag of --action-repo the workflows use.")
+             "ask for it) or tag of --action-repo the workflows use. [default: the commit "
+             "this ci-toolkit was built from; from a checkout, its HEAD: push it first]")
     action_tag: str = setting(
         DEFAULT_ACTION_TAG, envvar="ACTION_TAG", metavar="TAG",
-        help="The tag written as a comment next to a commit --action-ref (`# v1`), for "
-             "people and Dependabot.")
+        help="The tag written as a comment next to a commit --action-ref (`# v0.1.0`), "
+             "for people and Dependabot. [default: this ci-toolkit's version]")
     no_paths_filter: bool = setting(
         False, envvar="NO_PATHS_FILTER", is_flag=True, help=PATHS_FILTER_HELP)
     registry: str = setting(

@@ -11,6 +11,8 @@ from typing import Any
 import pytest
 import yaml
 
+import ci_toolkit
+from ci_toolkit import provenance
 from ci_toolkit.cli import main
 from ci_toolkit.scaffold.context import DUCKLING_IMAGE
 from ci_toolkit.scaffold.options import DEFAULT_ACTION_REF, DEFAULT_ACTION_REPO, DEFAULT_ACTION_TAG
@@ -192,10 +194,22 @@ def test_every_job_uses_this_repositorys_actions_at_the_chosen_ref(
 
 def test_the_default_action_repository_and_ref_are_written_once() -> None:
     package = Path(__file__).resolve().parents[3] / "ci_toolkit"
-    for value in (DEFAULT_ACTION_REPO, DEFAULT_ACTION_REF):
-        holders = [path.name for path in package.rglob("*.py")
-                   if f'"{value}"' in path.read_text(encoding="utf-8")]
-        assert holders == ["options.py"], value
+    holders = [path.name for path in package.rglob("*.py")
+               if f'"{DEFAULT_ACTION_REPO}"' in path.read_text(encoding="utf-8")]
+    assert holders == ["options.py"]
+    # The ref is this ci-toolkit's own commit (a checkout's HEAD here) and the tag its version.
+    assert DEFAULT_ACTION_REF == provenance.source_commit()
+    assert DEFAULT_ACTION_TAG == f"v{ci_toolkit.__version__}"
+
+
+def test_a_release_wheel_names_the_commit_it_was_built_from(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    recorded = tmp_path / "_source_commit"
+    monkeypatch.setattr(provenance, "RECORDED", recorded)
+    recorded.write_text("0123456789abcdef0123456789abcdef01234567\n")
+    assert provenance.source_commit() == "0123456789abcdef0123456789abcdef01234567"
+    recorded.write_text("not a commit\n")
+    assert provenance.source_commit() is None
 
 
 # --- cross-validation is compared: the baseline run has it, and saves its cache -------------
