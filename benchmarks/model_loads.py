@@ -86,7 +86,7 @@ def toolkit_tests(project: Path, model: Path, out: Path,
                   env: dict[str, str] | None = None) -> dict[str, Any]:
     wall, _ = _run([sys.executable, "-m", "ci_toolkit.cli", "test", str(project), "--model",
                     str(model), "--jobs", "1", "--no-cache", "--result-dir", str(out),
-                    "--report-dir", str(out / "report"), "--allow-failed-stories"],
+                    "--report-dir", str(out / "report")],
                    cwd=REPO, env={"CI_TOOLKIT_RASA": RASA, **(env or {})})
     logs = "".join(p.read_text() for p in sorted((out / "logs").glob("test_*.log")))
     stages = json.loads((out / "report" / "report.json").read_text())["stages"]
