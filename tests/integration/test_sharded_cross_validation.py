@@ -79,13 +79,15 @@ def _run_shard(project: Path, shard: str, results: Path) -> Path:
 def test_merged_shards_equal_rasas_report_of_the_pooled_predictions(tmp_path: Path) -> None:
     project = copy_example(tmp_path / "coffeebot")
     use_light_nlu_pipeline(project)
-    reports = [_run_shard(project, f"{fold}/2", tmp_path / f"shard-{fold}") for fold in (1, 2)]
+    # Both shards under one --result-dir, as two matrix jobs' artifacts would be unpacked.
+    results = tmp_path / "results"
+    reports = [_run_shard(project, f"{fold}/2", results) for fold in (1, 2)]
     shards = [json.loads(path.read_text(encoding="utf-8")) for path in reports]
 
     # The split: every example of the data was tested exactly once, in one of the shards.
     data = read_nlu_data([project / "data"])
-    tested = [yaml.safe_load((tmp_path / f"shard-{fold}" / "data" / "test.yml").read_text())
-              for fold in (1, 2)]
+    tested = [yaml.safe_load((results / "cross-validate" / f"shard-{fold}-of-2" / "data"
+                              / "test.yml").read_text()) for fold in (1, 2)]
     tested_examples = sorted((entry["intent"], line[2:]) for document in tested
                              for entry in document["nlu"]
                              for line in entry["examples"].splitlines())
