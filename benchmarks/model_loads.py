@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -49,7 +50,7 @@ import sys, time
 from rasa.core.agent import Agent
 started = time.monotonic()
 Agent.load(model_path=sys.argv[1])
-print(time.monotonic() - started)
+print(f"LOAD_SECONDS={time.monotonic() - started}")
 """
 
 
@@ -98,7 +99,10 @@ def toolkit_tests(project: Path, model: Path, out: Path,
 def load_only(model: Path) -> float:
     python = str(Path(shutil.which(RASA) or RASA).resolve().parent / "python")
     _, output = _run([python, "-c", _LOAD_ONLY, str(model)], cwd=REPO)
-    return float(output.strip().splitlines()[-1])
+    found = re.search(r"^LOAD_SECONDS=([0-9.]+)$", output, re.MULTILINE)
+    if found is None:
+        raise SystemExit(f"the load-only script printed no time:\n{output[-2000:]}")
+    return float(found.group(1))
 
 
 def differences(raw: Path, ours: Path) -> list[str]:
