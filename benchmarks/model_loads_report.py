@@ -40,8 +40,8 @@ def _project_table(name: str, runs: list[dict[str, Any]]) -> list[str]:
         rows.append((f"ci-toolkit test --jobs 1, {variant}",
                      [r["variants"][variant] for r in runs], raw))
     lines = [f"### {name}", "",
-             f"Repeats: {len(runs)} ({', '.join(r['date'] for r in runs)}; 1-minute load "
-             f"average at the start: {', '.join(str(round(r['load_average'], 1)) for r in runs)}"
+             f"Repeats: {len(runs)} (ended {', '.join(r['date'] for r in runs)}; 1-minute load "
+             f"average when each ended: {', '.join(str(round(r['load_average'], 1)) for r in runs)}"
              f"). One load alone: median {median([r['load_s'] for r in runs]):.1f} s.", "",
              "| run | wall (s), median | runs (s) | vs raw | model loads | same files |",
              "|---|---:|---|---:|---:|---|"]
