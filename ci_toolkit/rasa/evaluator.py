@@ -7,9 +7,9 @@ two processes, each pays for it. The worker (evaluator_worker.py, run by rasa's 
 interpreter) runs each command through rasa's own entry point, so the files it writes and
 the lines it prints are those of the separate commands; only the second load is saved.
 
-When rasa's interpreter cannot be found (the `rasa` executable is not a Python script) or
-the worker does not start, each command runs as its own process, as before, and the console
-says why once.
+When rasa's interpreter cannot be found (the `rasa` executable is not a Python script, or
+rasa is not installed in that interpreter's own environment) or the worker does not start,
+each command runs as its own process, as before, and the console says why once.
 """
 
 from __future__ import annotations
@@ -52,6 +52,15 @@ def rasa_interpreter(executable: str) -> str | None:
     if not words or "python" not in Path(words[0]).name:
         return None
     return words[0] if os.access(words[0], os.X_OK) else None
+
+
+def installs_rasa(python: str) -> bool:
+    """Whether rasa is installed in the environment of ``python``: the worker imports it.
+
+    Read from the environment's files (a virtualenv's bin/python, as scripts/setup-rasa.sh
+    and the actions make it) instead of by starting the interpreter."""
+    root = Path(python).parent.parent
+    return any(root.glob("lib/python3*/*-packages/rasa-[0-9]*.dist-info"))
 
 
 class ModelEvaluator:
@@ -108,6 +117,8 @@ class ModelEvaluator:
         python = rasa_interpreter(self._runtime.executable)
         if python is None:
             return f"{self._runtime.executable} is not a Python script"
+        if not installs_rasa(python):
+            return f"rasa is not installed in the environment of {python}"
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         self._log_file.parent.mkdir(parents=True, exist_ok=True)
         with theirs, self._log_file.open("wb") as log:

@@ -6,6 +6,7 @@ command nothing but the saved load."""
 
 from __future__ import annotations
 
+import shutil
 import sys
 import threading
 from collections.abc import Iterator
@@ -52,13 +53,18 @@ def main():
 }
 
 
-def _stand_in_rasa(tmp_path: Path, python: str = sys.executable) -> tuple[Path, dict[str, str]]:
-    site = tmp_path / "site"
+def _stand_in_rasa(tmp_path: Path) -> tuple[Path, dict[str, str]]:
+    """An environment laid out as a virtualenv with rasa installed: bin/python (this
+    interpreter), bin/rasa, and the stand-in package with its dist-info in site-packages."""
+    site = tmp_path / "env" / "lib" / "python3.10" / "site-packages"
     for name, text in STAND_IN.items():
         (site / name).parent.mkdir(parents=True, exist_ok=True)
         (site / name).write_text(text)
-    executable = tmp_path / "bin" / "rasa"
-    executable.parent.mkdir()
+    (site / "rasa-3.6.21.dist-info").mkdir()
+    python = tmp_path / "env" / "bin" / "python"
+    python.parent.mkdir()
+    python.symlink_to(sys.executable)
+    executable = python.with_name("rasa")
     executable.write_text(f"#!{python}\nfrom rasa.__main__ import main\nmain()\n")
     executable.chmod(0o755)
     return executable, {"PYTHONPATH": str(site), "PATH": "/usr/bin:/bin"}
@@ -149,11 +155,25 @@ def test_a_worker_that_dies_fails_that_command_and_the_next_gets_a_new_worker(
         assert after.returncode == 3
 
 
-def test_without_rasa_in_its_interpreter_each_command_runs_in_its_own_process(
+OWN_PROCESS = "import sys\nprint('own process', sys.argv[1:])\n"
+
+
+def test_without_rasa_in_its_environment_each_command_runs_in_its_own_process(
         tmp_path: Path) -> None:
     executable, env = _stand_in_rasa(tmp_path)
-    env["PYTHONPATH"] = str(tmp_path / "nowhere")  # the worker cannot import rasa...
-    executable.write_text(f"#!{sys.executable}\nimport sys\nprint('own process', sys.argv[1:])\n")
+    shutil.rmtree(next((tmp_path / "env").rglob("rasa-3.6.21.dist-info")))
+    executable.write_text(executable.read_text().split("\n")[0] + "\n" + OWN_PROCESS)
+    with _evaluator(tmp_path, executable, env) as evaluator:
+        done = evaluator.run(["test", "core"], label="test", log_file=tmp_path / "a.log")
+    assert done.returncode == 0 and done.stdout == "own process ['test', 'core']\n"
+    assert not (tmp_path / "logs" / "evaluator.log").exists()  # no worker was started
+
+
+def test_a_worker_that_cannot_import_rasa_leaves_each_command_its_own_process(
+        tmp_path: Path) -> None:
+    executable, env = _stand_in_rasa(tmp_path)
+    env["PYTHONPATH"] = str(tmp_path / "nowhere")  # installed, but the worker cannot import it
+    executable.write_text(executable.read_text().split("\n")[0] + "\n" + OWN_PROCESS)
     with _evaluator(tmp_path, executable, env) as evaluator:
         done = evaluator.run(["test", "core"], label="test", log_file=tmp_path / "a.log")
     assert done.returncode == 0 and done.stdout == "own process ['test', 'core']\n"
