@@ -148,11 +148,15 @@ def _push_once(
     from docker.errors import APIError
 
     try:
-        digest = read_push_stream(
-            client.api.push(repository, tag=tag, stream=True, decode=True,
-                            auth_config=auth_config),
-            console=console, redact=redact,
-        )
+        stream = client.api.push(repository, tag=tag, stream=True, decode=True,
+                                 auth_config=auth_config)
+        try:
+            digest = read_push_stream(stream, console=console, redact=redact)
+        finally:
+            # Read to its end (the engine ends the stream after an error line): a response
+            # left half-read keeps its socket open until the garbage collector finds it.
+            for _ in stream:
+                pass
     except APIError as error:
         reason = redact(str(error.explanation or error))
         if "does not exist locally" in reason or "No such image" in reason:

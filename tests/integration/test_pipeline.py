@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from ci_toolkit.report.model import SCHEMA_VERSION
 from tests import project_changes
 from tests.integration.pipeline_runs import CliRun, ci_toolkit
 from tests.rasa_support import copy_example
@@ -18,7 +19,7 @@ def test_every_stage_passes_on_the_example(full_run: tuple[Path, CliRun]) -> Non
     _, run = full_run
     assert run.exit_code == 0, run.output[-3000:]
     report = run.report
-    assert report["schema_version"] == 1
+    assert report["schema_version"] == SCHEMA_VERSION == 2
     assert report["verdict"] == "passed"
     assert [(s["name"], s["status"]) for s in report["stages"]] == [
         ("validate", "passed"), ("train", "passed"), ("test_core", "passed"),
