@@ -250,8 +250,13 @@ def report_error(error: ToolkitError, actions: ActionsRuntime, *,
     print(f"error: {message}", file=stderr or sys.stderr, flush=True)
     if actions.active:
         actions.annotate("error", message, file=error.file, line=error.line)
-        try:
-            actions.write_step_summary(f"**ci-toolkit error:** {markdown_text(message)}")
-        except EnvFileError:
-            pass  # the message is on stderr and in the annotation already
+        # The step output `error`: a later step (the PR comment of a run that stopped before
+        # its report) can say exactly why.
+        for write in (lambda: actions.write_step_summary(
+                          f"**ci-toolkit error:** {markdown_text(message)}"),
+                      lambda: actions.set_output("error", message)):
+            try:
+                write()
+            except EnvFileError:
+                pass  # the message is on stderr and in the annotation already
     return error.exit_code

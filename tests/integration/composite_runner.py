@@ -66,6 +66,16 @@ def parse_github_output(text: str) -> dict[str, str]:
     return outputs
 
 
+def _format(template: str, *values: Any) -> str:
+    """GitHub's format(): {N} is the Nth value, {{ and }} are braces."""
+    def one(match: re.Match[str]) -> str:
+        token = match.group(0)
+        if token in ("{{", "}}"):
+            return token[0]
+        return "" if values[int(token[1:-1])] is None else str(values[int(token[1:-1])])
+    return re.sub(r"\{\{|\}\}|\{\d+\}", one, template)
+
+
 @dataclass
 class CompositeRun:
     action_file: Path
@@ -93,6 +103,7 @@ class CompositeRun:
 
     def _contexts(self) -> dict[str, Any]:
         return {
+            "format": _format,
             "inputs": _Context(self.inputs),
             "github": _Context(self.github),
             "runner": _Context(self.runner),

@@ -349,3 +349,15 @@ def test_an_error_in_the_job_summary_is_redacted_and_inert(tmp_path: Path) -> No
     assert "@org" not in written and "\n#" not in written and SECRET not in written
     assert SECRET not in stderr.getvalue() + stream.getvalue()
     assert "token ***" in stderr.getvalue() and "token ***" in stream.getvalue()
+
+
+def test_an_error_is_the_steps_error_output_redacted_for_a_later_step(tmp_path: Path) -> None:
+    from ci_toolkit.errors import ToolkitError
+    from ci_toolkit.gha import report_error
+
+    output = tmp_path / "output"
+    runtime = ActionsRuntime({**SECRET_ENV, "GITHUB_OUTPUT": str(output)}, io.StringIO())
+    message = f"domain.yml:77 is not valid YAML\nsecond line, token {SECRET}"
+    assert report_error(ToolkitError(message), runtime, stderr=io.StringIO()) == 1
+    written = runner_read_file_command(output.read_text(encoding="utf-8"))
+    assert written == {"error": "domain.yml:77 is not valid YAML\nsecond line, token ***"}
