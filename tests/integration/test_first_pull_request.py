@@ -321,13 +321,15 @@ RUN_STOPPED = ("ci-toolkit run stopped before it wrote report.json (step \"Valid
 
 
 @pytest.mark.parametrize(("change", "stopped_step", "reason"), [
-    (_break_the_domain, "run", RUN_STOPPED),
-    (_pin_an_unsupported_rasa, "prepare", None),
+    (_break_the_domain, "run", (RUN_STOPPED, "is not valid YAML")),
+    (_pin_an_unsupported_rasa, "prepare",
+     ("the action refused its inputs (step \"Check the inputs\"): ",
+      "requirements.txt pins rasa==3.2.0: rasa_version '3.2.0' is not supported")),
 ], ids=["malformed domain", "unsupported rasa pin"])
 def test_a_run_that_stops_before_a_report_replaces_the_comment_with_the_reason(
         runner: Runner, origin: Path, main_branch: MainBranch, fake: FakeGitHub,
         tmp_path: Path, change: Callable[[Path], None], stopped_step: str,
-        reason: str | None) -> None:
+        reason: tuple[str, str]) -> None:
     main_branch.publish(fake)
     first, _ = pull_request(runner, origin, fake, tmp_path, name="first")
     assert not first.failed, first.log()[-8000:]
@@ -350,8 +352,10 @@ def test_a_run_that_stops_before_a_report_replaces_the_comment_with_the_reason(
     assert len(fake.comments) == 1 and [r.method for r in fake.requests].count("PATCH") == 1
     stopped = "## ❌ ci-toolkit stopped before a report was written: "
     assert verdict_line(comment).startswith(stopped), verdict_line(comment)
-    if reason is not None:
-        assert verdict_line(comment).startswith(stopped + reason), verdict_line(comment)
+    # The reason: which step stopped, then ci-toolkit's own error (the step output `error`).
+    step_said, error_said = reason
+    assert verdict_line(comment).startswith(stopped + step_said), verdict_line(comment)
+    assert error_said in verdict_line(comment), verdict_line(comment)
     assert "✅" not in comment["body"]
     assert HEAD_SHA[:7] in comment["body"]
 

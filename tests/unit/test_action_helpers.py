@@ -190,7 +190,10 @@ def test_main_turns_a_bad_input_into_an_error_annotation_and_exit_2(
     captured = capsys.readouterr()
     assert captured.out.startswith("::error::rasa_version 'latest-full' is not supported")
     assert "error: rasa_version 'latest-full'" in captured.err
-    assert output.read_text(encoding="utf-8") == ""  # no half-written outputs
+    # No half-written outputs: only the error, for the step that says why in the PR comment.
+    written = output.read_text(encoding="utf-8")
+    assert written.startswith("error=rasa_version 'latest-full' is not supported")
+    assert written.count("\n") == 1
 
 
 # --- which rasa and which Python the action supports (one class: refused at the first step) --
