@@ -34,7 +34,7 @@ from ci_toolkit.compare.request import CheckedConfig, CompareRequest, check_requ
 from ci_toolkit.compare.section import build_section
 from ci_toolkit.errors import ToolkitError, UsageError
 from ci_toolkit.pipeline.project import RasaProject
-from ci_toolkit.proc import Completed, Console
+from ci_toolkit.proc import Console
 from ci_toolkit.rasa import failures, runner
 from ci_toolkit.rasa.training_config import config_rasa_may_write
 
@@ -49,16 +49,6 @@ class Comparison:
     section_file: Path
     markdown_file: Path
     plot_file: Path | None
-
-
-def _check_wrote(done: Completed, expected: Path, *, what: str, root: Path) -> None:
-    # rasa exits 0 on several failures: its files decide (docs/architecture.md).
-    if expected.is_file():
-        return
-    failure = failures.rasa_failure(done.stdout, done.stderr, root=root)
-    reason = str(failure) if failure else f"rasa exited with code {done.returncode}"
-    raise ToolkitError(f"{what} wrote no {expected.name}: {reason}. The full output is in "
-                       f"{done.log_file}.")
 
 
 def _own_directory(workdir: Path, project: RasaProject, configs: Sequence[CheckedConfig]
@@ -84,8 +74,8 @@ def _compare_nlu(runtime: runner.RasaRuntime, project: RasaProject, configs: Seq
                             percentages=request.percentages, out=out)
     done = runtime.run(argv, label="compare nlu", log_file=workdir / "logs" / "compare-nlu.log",
                        extra_env=runner.NO_RASA_CACHE)
-    _check_wrote(done, out / nlu_files.RESULTS_FILE, what="rasa test nlu (comparison)",
-                 root=project.root)
+    failures.require_output(done, out / nlu_files.RESULTS_FILE,
+                            what="rasa test nlu (comparison)", root=project.root)
     found = nlu_files.read_nlu_comparison(out, names, runs=request.runs,
                                           percentages=request.percentages,
                                           log_text=done.stdout + "\n" + done.stderr)
@@ -102,16 +92,16 @@ def _compare_core(runtime: runner.RasaRuntime, project: RasaProject, configs: Se
                                       percentages=request.percentages, models=models)
     done = runtime.run(argv, label="compare train", log_file=logs / "compare-train-core.log",
                        extra_env=runner.NO_RASA_CACHE)
-    _check_wrote(done, models / core_files.STORIES_FILE, what="rasa train core (comparison)",
-                 root=project.root)
+    failures.require_output(done, models / core_files.STORIES_FILE,
+                            what="rasa train core (comparison)", root=project.root)
     missing = core_files.missing_models(models, names, runs=request.runs,
                                         percentages=request.percentages)
     if missing:
         raise ToolkitError(Failed.message(missing, what="rasa train core (comparison)"))
     done = runtime.run(test_core_comparison_argv(project, models=models, out=out),
                        label="compare test", log_file=logs / "compare-test-core.log")
-    _check_wrote(done, out / core_files.RESULTS_FILE, what="rasa test core "
-                 "--evaluate-model-directory", root=project.root)
+    failures.require_output(done, out / core_files.RESULTS_FILE,
+                            what="rasa test core --evaluate-model-directory", root=project.root)
     assert project.tests is not None  # test_core_comparison_argv refused None
     return core_files.read_core_comparison(
         models, out, names, runs=request.runs, percentages=request.percentages,

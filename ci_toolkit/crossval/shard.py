@@ -29,7 +29,7 @@ from ci_toolkit.errors import ToolkitError, UsageError
 from ci_toolkit.hashing import file_sha256
 from ci_toolkit.options import setting
 from ci_toolkit.pipeline.project import RasaProject, load_project
-from ci_toolkit.proc import Completed, Console
+from ci_toolkit.proc import Console
 from ci_toolkit.rasa import failures, runner
 from ci_toolkit.rasa.training_config import config_rasa_may_write
 
@@ -104,24 +104,14 @@ def parse_shard(text: str) -> tuple[int, int]:
     return index, folds
 
 
-def _check_ran(done: Completed, expected: Path, *, what: str, project: RasaProject) -> None:
-    # rasa exits 0 on several failures: its files decide (docs/architecture.md).
-    if expected.exists():
-        return
-    failure = failures.rasa_failure(done.stdout, done.stderr, root=project.root)
-    reason = str(failure) if failure else f"rasa exited with code {done.returncode}"
-    raise ToolkitError(f"{what} wrote no {expected.name}: {reason}. The full output is in "
-                       f"{done.log_file}.")
-
-
 def _test(runtime: runner.RasaRuntime, project: RasaProject, *, model: Path, data: Path,
           out: Path, logs: Path, name: str, extra: Sequence[str]) -> None:
     argv = runner.test_nlu_argv(replace(project, data=(data,)), model=model, out=out,
                                 extra=["--no-plot", *extra])
     done = runtime.run(argv, label=f"crossval {name}", log_file=logs / f"test-{name}.log",
                        extra_env=runner.NO_RASA_CACHE)
-    _check_ran(done, out / "intent_report.json", what=f"rasa test nlu on the fold's {name} "
-               "data", project=project)
+    failures.require_output(done, out / "intent_report.json",
+                            what=f"rasa test nlu on the fold's {name} data", root=project.root)
 
 
 def _train(runtime: runner.RasaRuntime, project: RasaProject, *, train_data: Path,
@@ -134,7 +124,8 @@ def _train(runtime: runner.RasaRuntime, project: RasaProject, *, train_data: Pat
         done = runtime.run(argv, label="crossval train", log_file=logs / "train.log",
                            extra_env=runner.NO_RASA_CACHE)
     model = models / runner.model_file_name(f"fold-{fold}")
-    _check_ran(done, model, what="rasa train nlu on the fold's training data", project=project)
+    failures.require_output(done, model, what="rasa train nlu on the fold's training data",
+                            root=project.root)
     return model
 
 

@@ -16,6 +16,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from ci_toolkit.errors import ToolkitError
+from ci_toolkit.proc import Completed
+
 # An exception name as rasa prints it (bare class name) or as a traceback ends (dotted).
 _KIND = (r"(?:[a-z_][A-Za-z0-9_]*\.)*[A-Z][A-Za-z0-9_]*"
          r"(?:Exception|Error|Domain|Rule|Config|Story|NotFound|Exit|Interrupt)")
@@ -173,3 +176,14 @@ def rasa_failure(stdout: str, stderr: str, *, root: Path | None = None) -> RasaF
     """What rasa said when it gave up: its printed error, else its traceback's last line."""
     printed = printed_errors(stdout, root=root)
     return printed[-1] if printed else traceback_error(stderr, root=root)
+
+
+def require_output(done: Completed, expected: Path, *, what: str, root: Path) -> None:
+    """Raise ToolkitError unless rasa wrote ``expected``, with rasa's own words as the reason:
+    rasa exits 0 on several failures, so its files decide (docs/architecture.md)."""
+    if expected.is_file():
+        return
+    failure = rasa_failure(done.stdout, done.stderr, root=root)
+    reason = str(failure) if failure else f"rasa exited with code {done.returncode}"
+    raise ToolkitError(f"{what} wrote no {expected.name}: {reason}. The full output is in "
+                       f"{done.log_file}.")
