@@ -138,10 +138,12 @@ class ModelEvaluator:
             ours.settimeout(None)
         if answer:
             return None
-        self.close_after_failure()
+        self._discard()
         return f"its log: {self._log_file}"
 
-    def close_after_failure(self) -> None:
+    def _discard(self) -> None:
+        """Stop a worker that failed (or a command ran too long) at once; the next command
+        starts a new one."""
         channel, child = self._channel, self._child
         self._channel = self._child = None
         if channel is not None:
@@ -173,7 +175,7 @@ class ModelEvaluator:
             os.close(stderr_r)
             if log is not None:
                 log.close()
-            self.close_after_failure()
+            self._discard()
             raise ToolkitError(f"{label}: the model evaluator stopped ({error}); see "
                                f"{self._log_file}.") from error
         streams = (_text(stdout_r), _text(stderr_r))
@@ -188,17 +190,17 @@ class ModelEvaluator:
         try:
             answer = channel.recv(_MAX_ANSWER_BYTES)
         except TimeoutError as error:
-            self.close_after_failure()
+            self._discard()
             raise ToolkitError(f"{label}: rasa ran longer than {timeout_s:.0f} s and was "
                                "stopped.") from error
         except (KeyboardInterrupt, Interrupted):
-            self.close_after_failure()
+            self._discard()
             raise
         finally:
             channel.settimeout(None)
         if not answer:  # the worker died mid-command (killed, out of memory)
             code = child.wait()
-            self.close_after_failure()
+            self._discard()
             return code if code != 0 else 1
         return int(json.loads(answer)["returncode"])
 
