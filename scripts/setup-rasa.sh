@@ -7,20 +7,10 @@
 #
 # Rasa 3.6 needs Python >=3.8,<3.11; the toolkit itself runs on any Python >= 3.10.
 set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"  # find_python310
 
 RASA_VERSION="${RASA_VERSION:-3.6.21}"
 RASA_HOME="${CI_TOOLKIT_RASA_HOME:-${XDG_CACHE_HOME:-$HOME/.cache}/ci-toolkit/rasa-$RASA_VERSION}"
-
-find_python310() {
-    local candidate
-    for candidate in python3.10 "$(command -v pyenv >/dev/null 2>&1 && pyenv root)/versions/"3.10*/bin/python3.10; do
-        if [ -n "$candidate" ] && "$candidate" -c 'import sys; assert sys.version_info[:2] == (3, 10)' 2>/dev/null; then
-            echo "$candidate"
-            return 0
-        fi
-    done
-    return 1
-}
 
 # Several processes (parallel test sessions, a demo and the tests) may ask at once:
 # one installs, the others wait for it.

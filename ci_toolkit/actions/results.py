@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 Status = Literal["passed", "failed", "skipped"]
-Kind = Literal["protocol", "unknown_action", "compressed", "case", "unit_tests"]
+Kind = Literal["protocol", "unknown_action", "compressed", "domain_digest", "case",
+               "unit_tests"]
 FORMAT_VERSION = 1
 
 
@@ -31,14 +32,27 @@ class Finding:
 
 @dataclass(frozen=True)
 class Answer:
-    """What the server answered: the HTTP status and the body (JSON when it parsed)."""
+    """What the server answered: the HTTP status and the body (JSON when it parsed). Over
+    gRPC, ``grpc`` holds the status code name and details, and ``status`` is the HTTP status
+    rasa-sdk gives the same outcome (ci_toolkit/actions/grpc_client.py)."""
 
     status: int
     body: Any
     text: str = ""
+    grpc: dict[str, str] | None = None
+
+    def describe(self) -> str:
+        """The status as the transport names it, and the start of the answer."""
+        if self.grpc is not None:
+            return f"gRPC {self.grpc.get('code')} {self.grpc.get('details', '')[:300]!r}"
+        return f"HTTP {self.status} {self.text[:300]!r}"
 
     def to_dict(self) -> dict[str, Any]:
-        return {"status": self.status, "body": self.body}
+        data = {"status": self.status, "body": self.body}
+        if self.grpc is not None:
+            data["grpc_status"] = self.grpc.get("code")
+            data["grpc_details"] = self.grpc.get("details")
+        return data
 
 
 @dataclass(frozen=True)

@@ -2,9 +2,10 @@
 interpreter that has rasa-sdk, or one already running (``--url``), and a client for it.
 
 A local server runs as ``python -m rasa_sdk --actions actions --port P`` in the project
-directory, on 127.0.0.1 and a free port, in a process group of its own (so a Ctrl-C stops
-it with ci-toolkit, ci_toolkit/interrupts.py); its output goes to a log file, which is
-redacted once the server has stopped.
+directory, on 127.0.0.1 and a free port (with ``--grpc``: rasa-sdk's gRPC server, which
+listens on every interface of the free port, and the TLS files when given), in a process
+group of its own (so a Ctrl-C stops it with ci-toolkit, ci_toolkit/interrupts.py); its
+output goes to a log file, which is redacted once the server has stopped.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from ci_toolkit import interrupts
+from ci_toolkit.actions.grpc_client import GrpcClient
 from ci_toolkit.actions.protocol import encode
 from ci_toolkit.actions.results import Answer
 from ci_toolkit.errors import ToolkitError, UsageError
@@ -29,6 +31,8 @@ from ci_toolkit.retry import poll
 
 if TYPE_CHECKING:
     import requests
+
+    from ci_toolkit.actions.tls import TlsFiles
 
 # Printed as one JSON line by the interpreter under test: what it has installed.
 _PROBE = (
@@ -131,16 +135,33 @@ class LocalActionServer:
     block ends; ``server.url`` is where it answers."""
 
     def __init__(self, project: Path, python: str, log_file: Path, *,
-                 session: requests.Session, timeout_s: float = 60.0) -> None:
+                 session: requests.Session, timeout_s: float = 60.0, grpc: bool = False,
+                 tls: TlsFiles | None = None) -> None:
         self.project = project
         self.python = python
         self.log_file = log_file
         self.session = session
         self.timeout_s = timeout_s
         self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
+        self.tls = tls
+        scheme = ("grpcs" if tls else "grpc") if grpc else "http"
+        self.url = f"{scheme}://127.0.0.1:{self.port}"
         self.startup_s: float | None = None
         self._child: subprocess.Popen[bytes] | None = None
+        # Over gRPC the client is a worker process, started once and used by every check.
+        self.grpc_client = (GrpcClient(python, f"127.0.0.1:{self.port}",
+                                       ca_file=tls.certificate if tls else None)
+                            if grpc else None)
+
+    def _argv(self) -> list[str]:
+        argv = [self.python, "-m", "rasa_sdk", "--actions", "actions", "--port",
+                str(self.port)]
+        if self.grpc_client is not None:
+            argv.append("--grpc")
+        if self.tls is not None:
+            argv += ["--ssl-certificate", str(self.tls.certificate),
+                     "--ssl-keyfile", str(self.tls.key)]
+        return argv
 
     def __enter__(self) -> LocalActionServer:
         if not (self.project / "actions").exists():
@@ -149,14 +170,15 @@ class LocalActionServer:
         self.log_file.parent.mkdir(parents=True, exist_ok=True)
         env = {**without_secrets(os.environ), "SANIC_HOST": "127.0.0.1",
                "PYTHONUNBUFFERED": "1", "ACTION_SERVER_SANIC_WORKERS": "1"}
-        argv = [self.python, "-m", "rasa_sdk", "--actions", "actions", "--port",
-                str(self.port)]
+        argv = self._argv()
         started = time.monotonic()
         with self.log_file.open("wb") as log:
             self._child = interrupts.start(lambda: subprocess.Popen(
                 argv, cwd=self.project, env=env, stdin=subprocess.DEVNULL, stdout=log,
                 stderr=subprocess.STDOUT, start_new_session=True))
         try:
+            if self.grpc_client is not None:
+                self.grpc_client.__enter__()
             self._wait(started)
         except BaseException:
             self.stop()
@@ -164,7 +186,7 @@ class LocalActionServer:
         return self
 
     def _wait(self, started: float) -> None:
-        client = ActionClient(self.session, self.url)
+        client = self.grpc_client or ActionClient(self.session, self.url)
 
         def ready() -> float | None:
             assert self._child is not None
@@ -175,20 +197,23 @@ class LocalActionServer:
 
         self.startup_s = poll(ready, timeout_s=self.timeout_s, interval_s=0.25)
         if self.startup_s is None:
-            raise self._failed(f"did not answer {self.url}/health within "
-                               f"{self.timeout_s:.0f} s")
+            what = "the gRPC Actions call" if self.grpc_client else f"{self.url}/health"
+            raise self._failed(f"did not answer {what} within {self.timeout_s:.0f} s")
 
     def _failed(self, what: str) -> ToolkitError:
         log = self.log_file.read_text(encoding="utf-8", errors="replace")
         lines = [line.strip() for line in log.splitlines() if line.strip()]
         cause = last_error_line(log) or (lines[-1] if lines else None)
         return ToolkitError(
-            f"The action server ({self.python} -m rasa_sdk --actions actions) {what}."
+            f"The action server ({self.python} -m rasa_sdk --actions actions"
+            f"{' --grpc' if self.grpc_client else ''}) {what}."
             + (f" Its log ends with: {cause}." if cause else "")
             + f" The whole log is in {self.log_file}; an import error in actions/ or a "
               "package missing from the action server's environment are the usual causes.")
 
     def stop(self) -> None:
+        if self.grpc_client is not None:
+            self.grpc_client.close()
         if self._child is not None:
             interrupts.stop_group(self._child)
             interrupts.forget(self._child)

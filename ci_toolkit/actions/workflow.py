@@ -5,6 +5,7 @@ run the team's unit tests."""
 from __future__ import annotations
 
 import os
+import tempfile
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -12,6 +13,7 @@ from typing import TYPE_CHECKING
 from ci_toolkit.actions.case_files import Case
 from ci_toolkit.actions.cases import load_checked_cases
 from ci_toolkit.actions.domain import ActionDomain, find_domain, load_domain
+from ci_toolkit.actions.features import require_grpc
 from ci_toolkit.actions.request import ActionsRequest
 from ci_toolkit.actions.results import ActionsResult, CheckResult, ServerInfo
 from ci_toolkit.actions.run import Target, run_checks
@@ -21,6 +23,7 @@ from ci_toolkit.actions.server import (
     SdkEnvironment,
     probe_environment,
 )
+from ci_toolkit.actions.tls import self_signed
 from ci_toolkit.actions.unit_tests import run_unit_tests
 from ci_toolkit.errors import ToolkitError, UsageError
 from ci_toolkit.proc import Console
@@ -66,13 +69,29 @@ def _local_server(request: ActionsRequest, session: requests.Session, domain: Ac
                   cases: list[Case]) -> _Served:
     python = request.python or default_python(os.environ.get("CI_TOOLKIT_RASA"))
     sdk = probe_environment(python)
+    if request.grpc:
+        require_grpc(sdk.sdk_version, python)
     log = request.results_root / SERVER_LOG
-    with LocalActionServer(request.project_dir, python, log, session=session,
-                           timeout_s=request.startup_timeout) as server:
-        checks = run_checks(Target(ActionClient(session, server.url), domain, sdk, str(log)),
-                            cases)
+    # The run's self-signed certificate and key (--grpc-tls) live only as long as the run,
+    # outside the results directory, which CI uploads.
+    with tempfile.TemporaryDirectory(prefix="ci-toolkit-tls-") as tls_dir, LocalActionServer(
+            request.project_dir, python, log, session=session,
+            timeout_s=request.startup_timeout, grpc=request.grpc,
+            tls=self_signed(Path(tls_dir)) if request.grpc_tls else None) as server:
+        client = server.grpc_client or ActionClient(session, server.url)
+        checks = run_checks(Target(client, domain, sdk, str(log),
+                                   "grpc" if request.grpc else "http"), cases)
     info = ServerInfo(server.url, sdk.sdk_version, True, server.startup_s, str(log))
     return info, checks, sdk
+
+
+def _check_transport(request: ActionsRequest) -> None:
+    if request.grpc and request.url:
+        raise UsageError("--grpc starts the action server itself (`python -m rasa_sdk "
+                         "--grpc`), and --url tests a running HTTP server: leave out one of "
+                         "them.")
+    if request.grpc_tls and not request.grpc:
+        raise UsageError("--grpc-tls serves gRPC over TLS: add --grpc, or leave it out.")
 
 
 def run_contract_tests(request: ActionsRequest, *, session: requests.Session,
@@ -82,6 +101,7 @@ def run_contract_tests(request: ActionsRequest, *, session: requests.Session,
     if not project.is_dir():
         raise UsageError(f"The project {project} is not a directory. Pass the Rasa project "
                          "as the argument (default: the current directory).")
+    _check_transport(request)
     domain = load_domain(find_domain(project))
     cases = load_checked_cases(project, domain)
     request.results_root.mkdir(parents=True, exist_ok=True)

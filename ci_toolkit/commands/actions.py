@@ -33,6 +33,8 @@ def actions() -> None:
              type=click.Path(file_okay=False, path_type=Path))
 @option_from(ActionsRequest, "python")
 @option_from(ActionsRequest, "url")
+@option_from(ActionsRequest, "grpc", is_flag=True)
+@option_from(ActionsRequest, "grpc_tls", is_flag=True)
 @option_from(ActionsRequest, "startup_timeout", type=click.FloatRange(min=1))
 def contract_test(**options: Any) -> None:
     """Run the contract tests of PROJECT's action server (default: the current directory).
@@ -41,9 +43,12 @@ def contract_test(**options: Any) -> None:
     Starts `python -m rasa_sdk --actions actions` in PROJECT (or uses --url), then:
       - calls every custom action and validate_<form> of the domain with a minimal
         tracker and checks that Rasa would accept the answer;
-      - checks the unknown-action answer (404) and a compressed request body;
+      - checks the unknown-action answer (404), a compressed request body, and the
+        domain_digest exchange (449, then cached) where rasa-sdk >= 3.9 runs;
       - runs the cases in PROJECT/tests/actions/*.yml (docs/action-tests.md);
       - runs pytest over actions/ with the server's interpreter, if it has pytest.
+    With --grpc (rasa-sdk >= 3.9 with grpcio in --python's interpreter) the server is
+    started with `--grpc` and the same checks and cases run over gRPC ("grpc: ..." names).
     Writes actions.json to --results-dir and exits 1 when a check fails. In GitHub
     Actions it sets the step outputs `contract_tests` (passed or failed) and
     `actions_results` (the path of actions.json, for `ci-toolkit run --actions-results`).

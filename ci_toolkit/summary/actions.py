@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ci_toolkit.report.actions_model import ActionCheck, Actions
+from ci_toolkit.report.actions_model import ActionAnswer, ActionCheck, Actions
 from ci_toolkit.report.model import Report
 from ci_toolkit.summary.view import (
     MAX_EXCHANGE,
@@ -32,6 +32,15 @@ def exchange_json(value: Any) -> str:
     return shown
 
 
+def _answer_status(answer: ActionAnswer | None) -> str:
+    """The status the server really gave: a gRPC answer is stored with the HTTP status its
+    gRPC status maps to (docs/action-tests.md), and keeps the gRPC one in ``grpc_status``."""
+    if answer is None:
+        return ""
+    grpc_status = answer.extra.get("grpc_status")
+    return f"gRPC {grpc_status}" if grpc_status else f"HTTP {answer.status}"
+
+
 def _row(check: ActionCheck) -> ActionCheckRow:
     findings = [shorten(finding.message) for finding in check.findings]
     note = findings[0] if findings else shorten(check.reason or "", 200)
@@ -40,7 +49,7 @@ def _row(check: ActionCheck) -> ActionCheckRow:
         name=str(check.name), status=check.status.value, note=note, findings=findings,
         request=exchange_json(check.request),
         answer=exchange_json(answer.body) if answer is not None else "",
-        answer_status=f"HTTP {answer.status}" if answer is not None else "")
+        answer_status=_answer_status(answer))
 
 
 def actions_summary(report: Report) -> ActionsSummary | None:

@@ -84,3 +84,39 @@ def test_the_default_python_is_the_one_next_to_rasa(tmp_path: Path) -> None:
         default_python(str(rasa))
     (rasa.parent / "python").write_text("")
     assert default_python(str(rasa)) == str(rasa.parent / "python")
+
+
+def _python_with_sdk(tmp_path: Path, version: str) -> str:
+    """An "interpreter" that answers the environment probe with that rasa-sdk."""
+    python = tmp_path / "python"
+    python.write_text(f"#!/bin/sh\necho '{{\"rasa_sdk\": \"{version}\", \"pytest\": false}}'\n")
+    python.chmod(0o755)
+    return str(python)
+
+
+def test_help_says_which_rasa_sdk_grpc_needs(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["actions", "test", "--help"]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert "--grpc" in out and "rasa-sdk 3.9 or later" in out and "--grpc-tls" in out
+
+
+def test_grpc_on_an_sdk_without_it_names_the_version(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    project = _project(tmp_path)
+    python = _python_with_sdk(tmp_path, "3.6.2")
+    assert cli.main(["actions", "test", str(project), "--python", python, "--grpc"]) == 2
+    err = capsys.readouterr().err
+    assert f"--grpc needs rasa-sdk 3.9.0 or later (its gRPC action server), but {python} " \
+           "has rasa-sdk 3.6.2" in " ".join(err.split())
+    assert not (project / "results" / "actions" / "action-server.log").exists()
+
+
+@pytest.mark.parametrize(("options", "message"), [
+    (["--grpc", "--url", "http://127.0.0.1:9"], "leave out one of them"),
+    (["--grpc-tls"], "--grpc-tls serves gRPC over TLS: add --grpc"),
+])
+def test_grpc_options_that_do_not_go_together(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], options: list[str],
+        message: str) -> None:
+    assert cli.main(["actions", "test", str(_project(tmp_path)), *options]) == 2
+    assert message in " ".join(capsys.readouterr().err.split())

@@ -7,10 +7,12 @@ from __future__ import annotations
 import json
 import os
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
+from ci_toolkit.actions.results import Answer
 from ci_toolkit.report.action_results import with_actions
 from ci_toolkit.report.model import Report, Verdict
 from ci_toolkit.summary.build import build_summary
@@ -156,3 +158,15 @@ def test_the_summary_command_reads_the_results_and_checks_the_gate(
     markdown = (tmp_path / "summary.md").read_text(encoding="utf-8")
     assert markdown.splitlines()[1].startswith("## ❌ Failed")
     assert "| ❌ | `no failed action checks` |" in markdown
+
+
+def test_a_grpc_answer_shows_its_grpc_status_not_the_http_one_it_maps_to(tmp_path: Path
+                                                                         ) -> None:
+    result = actions_result()
+    failed = result.checks[1]
+    grpc_answer = Answer(500, {"error": "boom"}, grpc={"code": "UNKNOWN", "details": "the machine is on fire"})
+    result = replace(result, checks=(result.checks[0], replace(failed, answer=grpc_answer),
+                                     *result.checks[2:]))
+    report = with_actions(Report.from_dict(real()), write_actions_json(tmp_path, result))
+    part = section(render_markdown(build_summary(report)))
+    assert "Answer (gRPC UNKNOWN):" in part and "Answer (HTTP" not in part
