@@ -1,9 +1,9 @@
 """Shared access to the real rasa runtime and one trained model of the example assistant.
 
-Training costs about a minute, so the model of `examples/coffeebot` is trained once and kept
-in a cache keyed by the content of the files that can change it; every test that only needs
-*a* model reuses it (tests/integration/conftest.py fills that cache from the suite's one cold
-pipeline run, so a session never trains the example twice).
+The suite trains the example with SUITE_CONFIG (light components, every kind of result) once,
+in its one cold pipeline run (tests/integration/conftest.py), and keeps the model in a cache
+keyed by the content of the files that can change it; every test that only needs *a* model
+reuses it.
 
 Only tests marked `rasa` may use the runtime: tests/conftest.py tells this module, for each
 test, whether it is marked, and `rasa_executable` refuses an unmarked test.
@@ -11,7 +11,6 @@ test, whether it is marked, and `rasa_executable` refuses an unmarked test.
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import os
 import shutil
@@ -110,27 +109,61 @@ def copy_example(destination: Path) -> Path:
     return destination
 
 
-def _model_inputs_digest(project: Path) -> str:
-    digest = hashlib.sha256()
-    for path in sorted([project / "config.yml", project / "domain.yml",
-                        *sorted((project / "data").rglob("*.yml"))]):
-        digest.update(path.relative_to(project).as_posix().encode())
+# The configuration of the suite's shared cold run and model (tests/integration/conftest.py):
+# the example's data and domain with components that train and load in seconds, while every
+# kind of rasa result is still written: intents, entities (CRF), responses (ResponseSelector,
+# the one TensorFlow component, with the example's epochs) and stories. The example's own TensorFlow
+# config is what the README's demo runs; here it would only make the suite slower (its model
+# takes about a minute to load, once per rasa process).
+SUITE_CONFIG = """recipe: default.v1
+assistant_id: coffeebot-example
+language: en
+
+pipeline:
+  - name: WhitespaceTokenizer
+  - name: CountVectorsFeaturizer
+  - name: LogisticRegressionClassifier
+  - name: CRFEntityExtractor
+  - name: EntitySynonymMapper
+  - name: ResponseSelector
+    epochs: 20
+  - name: FallbackClassifier
+    threshold: 0.3
+
+policies:
+  - name: MemoizationPolicy
+  - name: RulePolicy
+"""
+
+
+def copy_suite_example(destination: Path) -> Path:
+    """A private copy of the example with SUITE_CONFIG as its config.yml."""
+    copy_example(destination)
+    (destination / "config.yml").write_text(SUITE_CONFIG)
+    return destination
+
+
+def _suite_model_digest() -> str:
+    """What the suite's model is trained from: SUITE_CONFIG and the example's domain and data."""
+    digest = hashlib.sha256(SUITE_CONFIG.encode())
+    for path in sorted([EXAMPLE_DIR / "domain.yml", *(EXAMPLE_DIR / "data").rglob("*.yml")]):
+        digest.update(path.relative_to(EXAMPLE_DIR).as_posix().encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
 
 
 def _cached_model() -> Path:
-    return CACHE_ROOT / "models" / f"coffeebot-{_model_inputs_digest(EXAMPLE_DIR)}.tar.gz"
+    return CACHE_ROOT / "models" / f"coffeebot-suite-{_suite_model_digest()}.tar.gz"
 
 
 def cached_example_model() -> Path | None:
-    """The example's model if an earlier session (or this one) already trained it."""
+    """The suite's model of the example if an earlier session (or this one) already trained it."""
     target = _cached_model()
     return target if target.is_file() else None
 
 
 def keep_example_model(model: Path) -> Path:
-    """Keep MODEL, trained from an unchanged copy of the example, as the example's model."""
+    """Keep MODEL, trained from an unchanged `copy_suite_example`, as the suite's model."""
     target = _cached_model()
     target.parent.mkdir(parents=True, exist_ok=True)
     if not target.exists():
@@ -138,26 +171,4 @@ def keep_example_model(model: Path) -> Path:
         partial = target.with_name(f".{target.name}.{os.getpid()}")
         shutil.copyfile(model, partial)
         partial.replace(target)
-    return target
-
-
-def trained_example_model() -> Path:
-    """A model trained from examples/coffeebot, trained at most once per content."""
-    target = _cached_model()
-    models = target.parent
-    models.mkdir(parents=True, exist_ok=True)
-    with (models / ".lock").open("w") as lock:
-        # Several test processes may ask at once; only one trains.
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if not target.exists():
-            workdir = CACHE_ROOT / "train-work"
-            shutil.rmtree(workdir, ignore_errors=True)
-            project = copy_example(workdir)
-            subprocess.run(
-                [rasa_executable(), "train", "--config", "config.yml", "--domain", "domain.yml",
-                 "--data", "data", "--out", "models", "--fixed-model-name", "model"],
-                cwd=project, env=RASA_ENV, check=True, capture_output=True,
-            )
-            shutil.move(str(project / "models" / "model.tar.gz"), target)
-            shutil.rmtree(workdir, ignore_errors=True)
     return target

@@ -50,8 +50,8 @@ def test_report_holds_every_task(full_run: tuple[Path, CliRun]) -> None:
     intents = nlu["intent_classification"]
     assert {"greet", "order_drink", "faq"} <= set(intents["labels"])
     assert 0 < intents["weighted_avg"]["f1_score"] <= 1
-    assert "DIETClassifier" in nlu["entity_extraction"]
-    assert {"drink", "size"} <= set(nlu["entity_extraction"]["DIETClassifier"]["labels"])
+    assert "CRFEntityExtractor" in nlu["entity_extraction"]
+    assert {"drink", "size"} <= set(nlu["entity_extraction"]["CRFEntityExtractor"]["labels"])
     assert {"faq/wifi", "faq/opening_hours"} <= set(nlu["response_selection"]["labels"])
 
     core = report["core"]
@@ -63,7 +63,7 @@ def test_report_holds_every_task(full_run: tuple[Path, CliRun]) -> None:
     test_f1 = cross["intent_classification"]["test"]["f1_score"]
     assert 0 < test_f1["mean"] <= 1 and test_f1["std"] >= 0
     assert cross["intent_classification"]["pooled"]["labels"]
-    assert "DIETClassifier" in cross["entity_extraction"]
+    assert "CRFEntityExtractor" in cross["entity_extraction"]
 
     assert any(image.endswith("intent_confusion_matrix.png") for image in report["artifacts"]["images"])
 
