@@ -19,6 +19,7 @@ source "$(dirname "$0")/lib.sh"
 FAST_TIER="not rasa and not docker and not slow"
 SLOW_TIER="rasa or docker or slow"
 NO_TESTS=5  # pytest's exit code when nothing was selected
+WORKERS="${CI_TOOLKIT_TEST_WORKERS:-2}"
 
 fast=0
 if [ "${1:-}" = "--fast" ]; then
@@ -33,7 +34,10 @@ pytest_tier() {
     local tier="$1"
     shift
     say "pytest -m \"$tier\" $*"
-    "$VENV/bin/python" -m pytest -p no:cacheprovider -m "$tier" "$@"
+    # Two workers (tests/conftest.py keeps what must share one worker together): the fast
+    # tier is CPU-bound Python, and in the slow tier one worker's rasa or Docker engine waits
+    # on the other's while it loads, starts or pulls. CI_TOOLKIT_TEST_WORKERS=0: one process.
+    "$VENV/bin/python" -m pytest -p no:cacheprovider -n "$WORKERS" --dist loadgroup -m "$tier" "$@"
 }
 
 if [ "$fast" = 1 ]; then

@@ -4,6 +4,9 @@ The markers decide the tiers (pyproject.toml; README "Testing"): the fast tier i
 `-m "not rasa and not docker"`, so a test that starts real rasa or a Docker engine without
 its marker would slip into it and make it slow, or fail on a machine without rasa. Such a
 test fails here instead, at set-up, with the marker it needs.
+
+scripts/test.sh runs each tier on two pytest-xdist workers with `--dist loadgroup`; the groups
+(`xdist_group`, set below) keep what must not be shared or duplicated on one worker.
 """
 
 from __future__ import annotations
@@ -28,6 +31,29 @@ def missing_markers(item: pytest.Item) -> list[str]:
     used = set(getattr(item, "fixturenames", ()))
     return [marker for marker, fixtures in SERVICE_FIXTURES.items()
             if marker not in marked and used.intersection(fixtures)]
+
+
+def worker_group(item: pytest.Item) -> str:
+    """Which tests must run on one pytest-xdist worker, one after the other.
+
+    The tests of one Docker engine (a session fixture: two would fight over the images) and
+    the tests of the suite's one cold run and model (trained once per worker that asks for
+    it) each form one group; any other test stays with its module, whose module- and
+    session-scoped fixtures are then made once.
+    """
+    used = set(getattr(item, "fixturenames", ()))
+    if item.get_closest_marker("docker") is not None or used.intersection(SERVICE_FIXTURES["docker"]):
+        return "docker-engine"
+    if used.intersection(SERVICE_FIXTURES["rasa"]):
+        return "suite-model"
+    return item.nodeid.split("::", 1)[0]
+
+
+# tryfirst: pytest-xdist reads the groups in its own hook of the same name.
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        item.add_marker(pytest.mark.xdist_group(worker_group(item)))
 
 
 @pytest.hookimpl(tryfirst=True)

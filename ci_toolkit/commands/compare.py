@@ -4,7 +4,9 @@ CompareRequest (ci_toolkit/compare/request.py)."""
 
 from __future__ import annotations
 
+import os
 import re
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -68,14 +70,19 @@ class _SpreadCommand(click.Command):
 @option_from(CompareRequest, "results_dir", "--result-dir",
              type=click.Path(file_okay=False, path_type=Path))
 @option_from(CompareRequest, "out", type=click.Path(dir_okay=False, path_type=Path))
+@option_from(CompareRequest, "report", type=click.Path(dir_okay=False, path_type=Path))
+@option_from(CompareRequest, "shard")
+@option_from(CompareRequest, "seed", type=int)
 @option_from(PipelineSettings, "timeout_s", "--timeout", type=click.FloatRange(min=1))
 def compare(**params: Any) -> None:
     """Compare two or more model configurations of the project in PROJECT (default: .) on
     its own data, with rasa's comparison mode: each is trained RUNS times on 100 - P% of
     the training data for each exclusion percentage P and tested. Writes
     RESULT_DIR/comparison.json (mean ± std per config and amount of training data, the
-    winner and its margin), comparison.md and comparison.png."""
-    from ci_toolkit.compare.run import run_comparison
+    winner and its margin), comparison.md and comparison.png.
+
+    With --shard i/N (N = number of configs x RUNS) only one config's run is done, one job
+    of a CI matrix; `ci-toolkit merge` pools the shard reports into the same section."""
     from ci_toolkit.options import check_seconds
     from ci_toolkit.proc import Console
 
@@ -84,13 +91,49 @@ def compare(**params: Any) -> None:
     request = CompareRequest(**{**params, "configs": tuple(params["configs"]),
                                 "percentages": tuple(params["percentages"]),
                                 "data": tuple(params["data"])})
-    done = run_comparison(request, console=Console())
-    click.echo(_headline(done.section), err=True)
+    if request.shard is not None:
+        _shard(request, Console())
+    else:
+        _whole(request, Console())
+
+
+def _shard(request: CompareRequest, console: Any) -> None:
+    from ci_toolkit.compare.shard import run_compare_shard
+    from ci_toolkit.errors import UsageError
+
+    if request.report is not None or request.out is not None:
+        raise UsageError("--report and --out take the whole comparison, which a shard is not. "
+                         "Give them to `ci-toolkit merge` of all the shard reports instead.")
+    path = run_compare_shard(request, console=console)
+    click.echo(f"Shard report written to {path}", err=True)
+
+
+def _whole(request: CompareRequest, console: Any) -> None:
+    from ci_toolkit.compare.publish import add_to_report
+    from ci_toolkit.compare.run import run_comparison
+    from ci_toolkit.github_context import GitHubContext
+    from ci_toolkit.report.model import Artifacts
+    from ci_toolkit.report.standalone import Provenance
+
+    started = time.time()
+    done = run_comparison(request, console=console)
+    click.echo(headline(done.section), err=True)
     click.echo(f"Comparison section written to {done.section_file}"
                + (f", plot to {done.plot_file}" if done.plot_file else ""), err=True)
+    if request.report is not None:
+        context = GitHubContext.from_environ()
+        workdir = done.section_file.parent
+        provenance = Provenance(
+            commit=context.commit_sha(Path(request.project_dir)), context=context,
+            artifacts=Artifacts(results_dir=os.path.relpath(workdir),
+                                logs=[os.path.relpath(p) for p in
+                                      sorted((workdir / "logs").glob("*.log"))]),
+            rasa_version=done.section.get("rasa_version"), started_at=started)
+        path = add_to_report(request.report, done.section, done.plot_file, provenance)
+        click.echo(f"Comparison added to {path}", err=True)
 
 
-def _headline(section: dict[str, Any]) -> str:
+def headline(section: dict[str, Any]) -> str:
     won = section["winner"]
     where = f"at {won['training_data_percentage']}% of the training data"
     if won["config"] is None:

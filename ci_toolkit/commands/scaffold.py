@@ -66,9 +66,11 @@ def scaffold(directory: Path, **options: Any) -> None:
     DIRECTORY is the Rasa assistant (default: the current directory). The workflows go to
     .github/workflows/ of the git repository that holds it: a pull-request workflow
     (validate, train, test, cross-validate, sticky summary comment), a main-branch workflow
-    (train and test, build and push the action-server image, deploy) and a scheduled full
-    cross-validation. The Dockerfile and .dockerignore (when the project has actions/) and
-    the chart values go into DIRECTORY.
+    (train and test, build and push the action-server image, deploy), a sharded
+    cross-validation (one matrix job per fold; weekly, on demand, and on pull requests
+    labelled --trigger-label or changing the model's inputs) and a config comparison
+    (the base branch's config.yml against the pull request's). The Dockerfile and
+    .dockerignore (when the project has actions/) and the chart values go into DIRECTORY.
 
     The jobs use this repository's composite actions at --action-repo and --action-ref
     (their defaults are below): they install rasa, the project's requirements.txt and

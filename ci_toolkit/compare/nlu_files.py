@@ -51,7 +51,7 @@ def percentage_dir(out: Path, run: int, percentage: int) -> Path:
     return out / f"run_{run}" / f"{percentage}%_exclusion"
 
 
-def _weighted_f1(report: dict[str, Any]) -> float | None:
+def weighted_f1(report: dict[str, Any]) -> float | None:
     weighted = report.get("weighted_avg") or {}
     value = weighted.get("f1_score")
     return float(value) if isinstance(value, (int, float)) else None
@@ -81,7 +81,7 @@ def _measurement(out: Path, name: str, run: int, percentage: int, intent_f1: flo
     return NluMeasurement(
         intent_f1=intent_f1,
         entity_f1={extractor: f1 for extractor, report in entities.items()
-                   if (f1 := _weighted_f1(report)) is not None},
+                   if (f1 := weighted_f1(report)) is not None},
         training_examples=training_examples(directory))
 
 

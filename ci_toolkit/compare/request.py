@@ -51,17 +51,72 @@ class CompareRequest:
              "model trains on 100 - P% of it (0 to 99).")
     results_dir: Path | None = setting(
         None, metavar="DIR", envvar="COMPARE_RESULTS_DIRECTORY",
-        help="Where rasa's files, the comparison section and the plot go. "
-             "[default: PROJECT/results/compare-KIND]")
+        help="Where rasa's files, the comparison section and the plot go. With --shard: "
+             "the results root the shard's directory goes under. [default: "
+             "PROJECT/results/compare-KIND; with --shard PROJECT/results]")
     out: Path | None = setting(
         None, metavar="FILE", envvar="COMPARISON",
         help="Also write the comparison section (JSON) here. "
              "[default: RESULT_DIR/comparison.json]")
+    report: Path | None = setting(
+        None, metavar="FILE", envvar="COMPARISON_REPORT",
+        help="Also put the comparison into this report.json as its `comparison` section: an "
+             "existing report (e.g. from `ci-toolkit run`) keeps everything else; otherwise a "
+             "report with only the comparison is written.")
+    shard: str | None = setting(
+        None, metavar="i/N", envvar="COMPARE_SHARD",
+        help="Run only shard i of N, one job of a CI matrix: one config and one run, with "
+             "N = configs x runs (shard i is config (i-1) // runs + 1, run (i-1) % runs + 1). "
+             "Writes RESULT_DIR/compare/shard-i-of-N/shard-report.json (RESULT_DIR: "
+             "--result-dir, default PROJECT/results); `ci-toolkit merge` pools the shards. "
+             "NLU only.")
+    seed: int = setting(0, envvar="COMPARE_SEED",
+                        help="With --shard: seed of each run's data split, the same on every "
+                             "machine. Every shard of one comparison takes the same seed.")
 
     def workdir(self, project: RasaProject) -> Path:
+        if self.shard is not None:
+            # As for `cross-validate --shard`: --result-dir is the results root.
+            index, total = parse_shard_text(self.shard)
+            root = self.results_dir if self.results_dir is not None else project.root / "results"
+            return root / "compare" / f"shard-{index}-of-{total}"
         if self.results_dir is not None:
             return self.results_dir
         return project.root / "results" / f"compare-{self.kind}"
+
+
+def parse_shard_text(text: str) -> tuple[int, int]:
+    """``"i/N"`` -> (i, N), with the message of a bad value."""
+    parts = text.strip().split("/")
+    if len(parts) != 2 or not all(p.strip().isdigit() for p in parts):
+        raise UsageError(f"--shard {text!r} is not of the form i/N (shard i of N), e.g. "
+                         "--shard 1/6.")
+    return int(parts[0]), int(parts[1])
+
+
+@dataclass(frozen=True)
+class Shard:
+    """Shard ``index`` of ``total`` = configs x runs: config ``config`` (0-based), run ``run``
+    (1-based)."""
+
+    index: int
+    total: int
+    config: int
+    run: int
+
+
+def check_shard(text: str, *, configs: int, runs: int) -> Shard:
+    index, total = parse_shard_text(text)
+    if total != configs * runs:
+        raise UsageError(
+            f"--shard {text}: a comparison of {configs} configs with --runs {runs} has "
+            f"{configs} x {runs} = {configs * runs} shards (one per config and run), not "
+            f"{total}. Use --shard i/{configs * runs}.")
+    if not 1 <= index <= total:
+        raise UsageError(f"--shard {text}: shards are numbered 1 to {total}. Use --shard i/"
+                         f"{total} with 1 <= i <= {total}.")
+    return Shard(index=index, total=total, config=(index - 1) // runs,
+                 run=(index - 1) % runs + 1)
 
 
 @dataclass(frozen=True)

@@ -41,6 +41,7 @@ from ci_toolkit.rasa.training_config import config_rasa_may_write
 SECTION_FILE = "comparison.json"
 MARKDOWN_FILE = "comparison.md"
 PLOT_FILE = "comparison.png"
+STALE = ("rasa", "models", "data")  # emptied before each comparison (data/: a shard's split)
 
 
 @dataclass(frozen=True)
@@ -51,18 +52,23 @@ class Comparison:
     plot_file: Path | None
 
 
-def _own_directory(workdir: Path, project: RasaProject, configs: Sequence[CheckedConfig]
-                   ) -> Path:
+def own_directory(workdir: Path, project: RasaProject, configs: Sequence[CheckedConfig]
+                  ) -> Path:
     """The results directory, once it is sure not to hold the project's own files: its
-    rasa/ and models/ subdirectories are emptied before each comparison."""
-    owned = [workdir / "rasa", workdir / "models"]
+    subdirectories STALE are emptied before each comparison; then they are emptied."""
+    owned = [workdir / stale for stale in STALE]
     parts = [project.root, project.config, project.domain, *project.data,
              *(c.path for c in configs)]
     for part in (p.resolve() for p in parts):
         if any(part == owned_dir or owned_dir in part.parents for owned_dir in owned):
             raise UsageError(f"--result-dir {workdir} holds the project's own files ({part}), "
-                             "and a comparison empties its rasa/ and models/ subdirectories. "
-                             "Give it a directory of its own, e.g. results/compare.")
+                             "and a comparison empties its rasa/, models/ and data/ "
+                             "subdirectories. Give it a directory of its own, e.g. "
+                             "results/compare.")
+    for stale in STALE:
+        # An earlier comparison's models and reports would pass for this one's.
+        shutil.rmtree(workdir / stale, ignore_errors=True)
+    (workdir / "logs").mkdir(parents=True, exist_ok=True)
     return workdir
 
 
@@ -131,36 +137,50 @@ def run_comparison(request: CompareRequest, *, console: Console,
                    environ: Mapping[str, str] | None = None) -> Comparison:
     """Compare the request's configs; write the section, the fragment and the plot."""
     project, configs = check_request(request)
-    workdir = _own_directory(request.workdir(project).resolve(), project, configs)
-    for stale in ("rasa", "models"):
-        # An earlier comparison's models and reports would pass for this one's.
-        shutil.rmtree(workdir / stale, ignore_errors=True)
-    (workdir / "logs").mkdir(parents=True, exist_ok=True)
-    executable = runner.find_rasa(request.rasa)
-    env = runner.rasa_environment(environ if environ is not None else dict(os.environ),
-                                  rasa_cache=None)
-    runtime = runner.RasaRuntime(executable=executable, project=project, env=env,
-                                 console=console, timeout_s=request.timeout_s)
+    workdir = own_directory(request.workdir(project).resolve(), project, configs)
+    runtime = rasa_runtime(request, project, console=console, environ=environ)
     results = _measure(request, project, configs, runtime, workdir)
     section = build_section(request.kind, results,
                             files={c.name: project.relative(c.path) for c in configs},
                             runs=request.runs, percentages=request.percentages,
-                            rasa_version=runner.installed_rasa_version(executable))
-    plot = _plot(section, workdir / PLOT_FILE, executable=executable, env=env, console=console)
+                            rasa_version=runner.installed_rasa_version(runtime.executable))
+    return write_outputs(section, workdir, out=request.out, rasa=runtime.executable,
+                         env=runtime.env, console=console)
+
+
+def rasa_runtime(request: CompareRequest, project: RasaProject, *, console: Console,
+                 environ: Mapping[str, str] | None) -> runner.RasaRuntime:
+    executable = runner.find_rasa(request.rasa)
+    env = runner.rasa_environment(environ if environ is not None else dict(os.environ),
+                                  rasa_cache=None)
+    return runner.RasaRuntime(executable=executable, project=project, env=env,
+                              console=console, timeout_s=request.timeout_s)
+
+
+def write_outputs(section: dict[str, Any], workdir: Path, *, out: Path | None,
+                  rasa: str | None, env: Mapping[str, str], console: Console) -> Comparison:
+    """The plot (when rasa's interpreter can draw it), comparison.json, comparison.md and
+    ``out``, all under ``workdir``."""
+    workdir.mkdir(parents=True, exist_ok=True)  # the merge writes next to a new report
+    plot = _plot(section, workdir / PLOT_FILE, executable=rasa, env=env, console=console)
     section["plot"] = plot.name if plot else None
     text = json.dumps(section, indent=2, ensure_ascii=False) + "\n"
     section_file, markdown_file = workdir / SECTION_FILE, workdir / MARKDOWN_FILE
     _write(section_file, text)
     _write(markdown_file, comparison_markdown(section, plot_href=section["plot"]))
-    if request.out is not None:
-        _write(request.out, text)
+    if out is not None:
+        _write(out, text)
     return Comparison(section, section_file, markdown_file, plot)
 
 
-def _plot(section: Mapping[str, Any], out: Path, *, executable: str, env: Mapping[str, str],
-          console: Console) -> Path | None:
+def _plot(section: Mapping[str, Any], out: Path, *, executable: str | None,
+          env: Mapping[str, str], console: Console) -> Path | None:
     """The plot, or None (with the reason on the console): a comparison is worth keeping
     without its picture."""
+    if executable is None:
+        console.line("[compare] No plot: rasa is not installed here, and the plot is drawn "
+                     "with its matplotlib. Pass --rasa to draw it.")
+        return None
     try:
         return draw(plot_spec(section, out), rasa_executable=executable, env=env)
     except ToolkitError as error:

@@ -16,6 +16,7 @@ data fingerprint and config, and every fold exactly once.
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -37,7 +38,15 @@ class MergeRequest:
                                               help="The shard-report.json of every shard.")
     out: Path | None = setting(
         None, metavar="FILE", envvar="MERGED_CROSS_VALIDATION",
-        help="Write the merged cross-validation section here. [default: standard output]")
+        help="Write the merged section (cross_validation, or comparison for compare shards) "
+             "here. [default: standard output, unless --report is given]")
+    report: Path | None = setting(
+        None, metavar="FILE", envvar="MERGED_REPORT",
+        help="Write a complete report.json with the merged section (cross_validation with a "
+             "cross_validate stage, or comparison), for `ci-toolkit summary`. An existing "
+             "report keeps everything else.")
+    # Shared with `ci-toolkit run` (commands/crossval.py): draws a comparison's plot.
+    rasa: str | None = None
 
 
 METRICS = ("accuracy", "f1_score", "precision")
@@ -45,40 +54,52 @@ _MUST_AGREE = (("folds", "number of folds"), ("seed", "seed"),
                ("data_fingerprint", "training data"), ("config_sha256", "model configuration"))
 
 
-def _disagreement(shards: Sequence[ShardReport], key: str, what: str) -> str | None:
-    values: dict[Any, list[str]] = {}
-    for shard in shards:
-        values.setdefault(shard.identity(key), []).append(str(shard.path))
-    if len(values) < 2:
-        return None
-    listed = "; ".join(f"{value!r}: {', '.join(paths)}" for value, paths in values.items())
-    return f"the shards differ in their {what} ({key}: {listed})"
+def check_agreement(shards: Sequence[Any], must_agree: Sequence[tuple[str, str]], *,
+                    what: str, fix: str) -> None:
+    """The shards (each with ``.path`` and ``.identity(key)``) agree on every key of
+    ``must_agree`` ((key, what it is) pairs), or a UsageError names the files of each value.
+    ``what`` names the whole ("cross-validation"); ``fix`` says how to run the shards."""
+    if not shards:
+        raise UsageError("No shard reports to merge. Pass the shard-report.json of every "
+                         "shard: ci-toolkit merge shard-1/shard-report.json ...")
+    for key, meaning in must_agree:
+        values: dict[str, list[str]] = {}
+        for shard in shards:
+            values.setdefault(json.dumps(shard.identity(key), sort_keys=True), []).append(
+                str(shard.path))
+        if len(values) > 1:
+            listed = "; ".join(f"{value}: {', '.join(paths)}" for value, paths in values.items())
+            raise UsageError(f"These shards are not one {what}: the shards differ in their "
+                             f"{meaning} ({key}: {listed}). {fix}")
+
+
+def check_each_once(indexed: Sequence[tuple[int, Path]], total: int, *, what: str) -> None:
+    """Every ``what`` (fold, shard) 1..total given exactly once, or a UsageError naming the
+    files of a repeated one and the numbers of the missing ones."""
+    seen: dict[int, list[str]] = {}
+    for index, path in indexed:
+        seen.setdefault(index, []).append(str(path))
+    twice = {index: paths for index, paths in seen.items() if len(paths) > 1}
+    if twice:
+        listed = "; ".join(f"{what} {index}: {', '.join(paths)}"
+                           for index, paths in twice.items())
+        raise UsageError(f"A {what} was given more than once ({listed}). Pass each {what}'s "
+                         "shard report once.")
+    missing = sorted(set(range(1, total + 1)) - set(seen))
+    if missing:
+        raise UsageError(f"The shards of {what}(s) {', '.join(map(str, missing))} of {total} "
+                         "are missing. Pass every shard's report; a failed shard must be run "
+                         "again.")
 
 
 def check_compatible(shards: Sequence[ShardReport]) -> int:
     """The number of folds, once the shards are known to be one complete split."""
-    if not shards:
-        raise UsageError("No shard reports to merge. Pass the shard-report.json of every "
-                         "shard: ci-toolkit merge shard-1/shard-report.json ...")
-    for key, what in _MUST_AGREE:
-        problem = _disagreement(shards, key, what)
-        if problem:
-            raise UsageError(f"These shards are not one cross-validation: {problem}. Run every "
-                             "shard with the same data, config, --seed and N in --shard i/N.")
-    folds = shards[0].identity("folds")
-    seen: dict[int, list[str]] = {}
-    for shard in shards:
-        seen.setdefault(shard.fold, []).append(str(shard.path))
-    twice = {fold: paths for fold, paths in seen.items() if len(paths) > 1}
-    if twice:
-        listed = "; ".join(f"fold {fold}: {', '.join(paths)}" for fold, paths in twice.items())
-        raise UsageError(f"A fold was given more than once ({listed}). Pass each fold's "
-                         "shard report once.")
-    missing = sorted(set(range(1, folds + 1)) - set(seen))
-    if missing:
-        raise UsageError(f"The shards of fold(s) {', '.join(map(str, missing))} of {folds} are "
-                         "missing. Pass every shard's report; a failed shard must be run again.")
-    return int(folds)
+    check_agreement(shards, _MUST_AGREE, what="cross-validation",
+                    fix="Run every shard with the same data, config, --seed and N in "
+                        "--shard i/N.")
+    folds = int(shards[0].identity("folds"))
+    check_each_once([(shard.fold, shard.path) for shard in shards], folds, what="fold")
+    return folds
 
 
 def mean_std(values: Sequence[float]) -> dict[str, float]:

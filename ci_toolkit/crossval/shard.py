@@ -16,12 +16,11 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ci_toolkit.crossval import predictions
+from ci_toolkit.crossval import predictions, rasa_steps
 from ci_toolkit.crossval.nlu_data import read_nlu_data
 from ci_toolkit.crossval.shard_report import FORMAT, VERSION
 from ci_toolkit.crossval.split import check_fold, make_fold, write_fold
@@ -30,8 +29,7 @@ from ci_toolkit.hashing import file_sha256
 from ci_toolkit.options import setting
 from ci_toolkit.pipeline.project import RasaProject, load_project
 from ci_toolkit.proc import Console
-from ci_toolkit.rasa import failures, runner
-from ci_toolkit.rasa.training_config import config_rasa_may_write
+from ci_toolkit.rasa import runner
 
 if TYPE_CHECKING:
     from ci_toolkit.pipeline.settings import PipelineSettings
@@ -104,31 +102,6 @@ def parse_shard(text: str) -> tuple[int, int]:
     return index, folds
 
 
-def _test(runtime: runner.RasaRuntime, project: RasaProject, *, model: Path, data: Path,
-          out: Path, logs: Path, name: str, extra: Sequence[str]) -> None:
-    argv = runner.test_nlu_argv(replace(project, data=(data,)), model=model, out=out,
-                                extra=["--no-plot", *extra])
-    done = runtime.run(argv, label=f"crossval {name}", log_file=logs / f"test-{name}.log",
-                       extra_env=runner.NO_RASA_CACHE)
-    failures.require_output(done, out / "intent_report.json",
-                            what=f"rasa test nlu on the fold's {name} data", root=project.root)
-
-
-def _train(runtime: runner.RasaRuntime, project: RasaProject, *, train_data: Path,
-           models: Path, logs: Path, fold: int) -> Path:
-    with config_rasa_may_write(project, train_type="nlu", assistant_name=project.name,
-                               notice=runtime.console.line) as config_project:
-        argv = runner.train_argv(replace(config_project, data=(train_data,)), train_type="nlu",
-                                 out=models, fixed_model_name=f"fold-{fold}", finetune=None,
-                                 force=False, extra=())
-        done = runtime.run(argv, label="crossval train", log_file=logs / "train.log",
-                           extra_env=runner.NO_RASA_CACHE)
-    model = models / runner.model_file_name(f"fold-{fold}")
-    failures.require_output(done, model, what="rasa train nlu on the fold's training data",
-                            root=project.root)
-    return model
-
-
 def _own_directory(workdir: Path, project: RasaProject) -> Path:
     """The shard's directory, once it is sure not to hold the project's own files: its
     subdirectories are emptied before each run."""
@@ -161,13 +134,17 @@ def run_shard(plan: ShardPlan, *, console: Console, environ: dict[str, str] | No
                                   rasa_cache=None)
     runtime = runner.RasaRuntime(executable=executable, project=project, env=env,
                                  console=console, timeout_s=plan.timeout_s)
-    model = _train(runtime, project, train_data=files.train, models=workdir / "models",
-                   logs=logs, fold=plan.fold)
+    model = rasa_steps.train_nlu(runtime, project, train_data=files.train,
+                                 models=workdir / "models", log_file=logs / "train.log",
+                                 model_name=f"fold-{plan.fold}", label="crossval train",
+                                 what="the fold's training data")
     if plan.train_metrics:
-        _test(runtime, project, model=model, data=files.train, out=workdir / "train",
-              logs=logs, name="train", extra=())
-    _test(runtime, project, model=model, data=files.test, out=workdir / "test", logs=logs,
-          name="test", extra=["--successes"])
+        rasa_steps.test_nlu(runtime, project, model=model, data=files.train,
+                            out=workdir / "train", log_file=logs / "test-train.log",
+                            label="crossval train", what="the fold's train data")
+    rasa_steps.test_nlu(runtime, project, model=model, data=files.test, out=workdir / "test",
+                        log_file=logs / "test-test.log", label="crossval test",
+                        what="the fold's test data", extra=["--successes"])
     report = shard_report(plan, data_fingerprint=data.fingerprint(),
                           config_sha256=file_sha256(project.config), workdir=workdir,
                           expected=sum(len(found) for found in fold.test.values()),

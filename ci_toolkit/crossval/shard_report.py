@@ -83,13 +83,17 @@ def check_shape(path: Path, content: Any) -> dict[str, Any]:
     return content
 
 
-def load_shard_report(path: Path) -> ShardReport:
+def read_shard_json(path: Path) -> Any:
+    """The JSON of a shard report (of either kind), or a UsageError that names the file."""
     try:
-        content = json.loads(path.read_text(encoding="utf-8"))
+        return json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError as error:
         raise UsageError(f"The shard report {path} does not exist. Pass the shard-report.json "
                          "of every shard (download the shards' artifacts first).") from error
     except (OSError, ValueError) as error:
         raise UsageError(f"The shard report {path} cannot be read as JSON: {error}.",
                          file=str(path)) from error
-    return ShardReport(path=path, content=check_shape(path, content))
+
+
+def load_shard_report(path: Path) -> ShardReport:
+    return ShardReport(path=path, content=check_shape(path, read_shard_json(path)))

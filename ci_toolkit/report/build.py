@@ -42,11 +42,11 @@ REPORT_FILE = "report.json"
 RTT_REPORT_FILE = "report-rtt.json"
 
 
-def _iso(timestamp: float) -> str:
+def iso_time(timestamp: float) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(timestamp))
 
 
-def _github(context: GitHubContext) -> GitHubRun | None:
+def github_run(context: GitHubContext) -> GitHubRun | None:
     if not context.actions or not context.run_id:
         return None
     run_url = f"{context.server_url}/{context.repository}/actions/runs/{context.run_id}"
@@ -54,7 +54,7 @@ def _github(context: GitHubContext) -> GitHubRun | None:
                      run_id=context.run_id, run_url=context.run_url or run_url)
 
 
-def _relative(path: Path | str | None) -> str | None:
+def relative_path(path: Path | str | None) -> str | None:
     if path is None:
         return None
     path = Path(path)
@@ -115,12 +115,12 @@ def collect_artifacts(run: PipelineRun) -> Artifacts:
     """The files a run left: rasa's result directory, its pictures and the stage logs."""
     results_root = run.settings.results_root
     return Artifacts(
-        results_dir=_relative(results_root) or "",
+        results_dir=relative_path(results_root) or "",
         # Only the directories this run wrote or restored: another stage's pictures are an
         # earlier run's.
-        images=[_relative(p) or "" for p in reports.images(results_root,
+        images=[relative_path(p) or "" for p in reports.images(results_root,
                                                             only=run.artifact_dirs())],
-        logs=[_relative(r.log_file) or "" for r in run.results.values() if r.log_file],
+        logs=[relative_path(r.log_file) or "" for r in run.results.values() if r.log_file],
     )
 
 
@@ -129,7 +129,7 @@ def _stage_records(run: PipelineRun) -> list[StageRecord]:
         name=name, status=Status(result.status), cached=result.cached,
         duration_s=round(result.duration_s, 3),
         saved_s=round(result.saved_s, 3) if result.saved_s is not None else None,
-        reason=result.reason, log_file=_relative(result.log_file),
+        reason=result.reason, log_file=relative_path(result.log_file),
         fingerprint=result.fingerprint,
     ) for name in STAGE_NAMES if (result := run.results.get(name)) is not None]
 
@@ -146,18 +146,18 @@ def build_report(run: PipelineRun, *, commit: str | None, context: GitHubContext
 
     model = dict(run.model) if run.model else None
     if model:
-        model["path"] = _relative(model["path"])
+        model["path"] = relative_path(model["path"])
     validation, nlu = section("validate", "validation"), section("test_nlu", "nlu")
     core, cross = section("test_core", "core"), section("cross_validate", "cross_validation")
     report = Report(
         tool=Tool(name="ci-toolkit", version=__version__),
         assistant=Assistant(name=s.assistant_name or run.project.name,
-                            project_dir=_relative(run.project.root) or ".",
+                            project_dir=relative_path(run.project.root) or ".",
                             data_name=s.data_name, configuration_name=s.configuration_label),
-        run=RunInfo(commit=commit, ref=context.ref or None, started_at=_iso(run.started_at),
-                    finished_at=_iso(run.finished_at),
+        run=RunInfo(commit=commit, ref=context.ref or None, started_at=iso_time(run.started_at),
+                    finished_at=iso_time(run.finished_at),
                     duration_s=round(run.finished_at - run.started_at, 3),
-                    rasa_version=run.rasa_version, github=_github(context)),
+                    rasa_version=run.rasa_version, github=github_run(context)),
         verdict=Verdict.PASSED if run.passed else Verdict.FAILED,
         stages=_stage_records(run),
         model=ModelInfo.from_dict(model) if model else None,

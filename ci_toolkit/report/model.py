@@ -16,6 +16,7 @@ from functools import cached_property
 from typing import Any, ClassVar
 
 from ci_toolkit.report.actions_model import Actions
+from ci_toolkit.report.comparison_model import Comparison
 from ci_toolkit.report.records import (
     Codec,
     Record,
@@ -26,8 +27,8 @@ from ci_toolkit.report.records import (
     one,
 )
 
-__all__ = ["READABLE_VERSIONS", "SCHEMA_VERSION", "Actions", "Codec", "Record", "Status",
-           "choice", "many", "named", "one"]
+__all__ = ["READABLE_VERSIONS", "SCHEMA_VERSION", "Actions", "Codec", "Comparison", "Record",
+           "Status", "choice", "many", "named", "one"]
 # Version 2 added the `actions` section (docs/report-schema.md, "Changes").
 SCHEMA_VERSION = 2
 # Every version this ci-toolkit reads: a version 1 report (a baseline written before the
@@ -278,7 +279,10 @@ class Report(Record):
         "verdict": choice(Verdict), "stages": many(StageRecord), "model": one(ModelInfo),
         "validation": one(Validation), "nlu": one(Nlu), "core": one(Core),
         "cross_validation": one(CrossValidation), "actions": one(Actions),
-        "artifacts": one(Artifacts), "gates": many(GateResult)}
+        "artifacts": one(Artifacts), "gates": many(GateResult), "comparison": one(Comparison)}
+    # `comparison` came after version 2 without a new version: absent unless a comparison ran,
+    # and older readers keep it as an unknown key (docs/report-schema.md, "Changes").
+    OPTIONAL: ClassVar[frozenset[str]] = frozenset({"comparison"})
     schema_version: int = SCHEMA_VERSION
     tool: Tool = field(default_factory=Tool)
     assistant: Assistant = field(default_factory=Assistant)
@@ -294,6 +298,7 @@ class Report(Record):
     artifacts: Artifacts = field(default_factory=Artifacts)
     gates: list[GateResult] = field(default_factory=list)
     rtt: dict[str, Any] = field(default_factory=dict)
+    comparison: Comparison | None = None
 
     def to_dict(self) -> dict[str, Any]:
         data = super().to_dict()

@@ -106,6 +106,18 @@ def image_name_problem(name: str) -> str | None:
     return None
 
 
+# A GitHub label (at most 50 characters), in the characters that are safe as a YAML scalar and
+# inside a quoted string of a workflow expression (the concurrency group compares it).
+_LABEL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.:/+-]{0,49}$")
+
+
+def label_problem(label: str) -> str | None:
+    if label != label.strip() or not _LABEL.match(label):
+        return ("use up to 50 letters, digits, spaces, '_', '.', ':', '/', '+' and '-', "
+                "starting with a letter or digit, such as needs-nlu-test")
+    return None
+
+
 REGISTRY = re.compile(r"^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:[0-9]+)?(/[a-z0-9._-]+)*$")
 HELM_RELEASE = re.compile(r"^[a-z0-9]([a-z0-9-]{0,51}[a-z0-9])?$")  # helm: at most 53
 NAMESPACE = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")  # a DNS label: at most 63

@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 from ci_toolkit import __version__
 from ci_toolkit.scaffold.deploy_values import deploy_context, yaml_scalar
+from ci_toolkit.scaffold.matrix_context import lines, matrix_context
 from ci_toolkit.scaffold.options import ScaffoldOptions
 
 # Third-party actions the workflows use, pinned to a commit (what a tag pointed to when this
@@ -32,6 +33,7 @@ WORKFLOW_FILES = {
     "ci": "assistant-ci.yml",
     "cd": "assistant-cd.yml",
     "cross_validation": "assistant-cross-validation.yml",
+    "config_comparison": "assistant-config-comparison.yml",
 }
 REPORT_ARTIFACT = "assistant-ci-report"
 MODEL_ARTIFACT = "assistant-model"
@@ -45,7 +47,8 @@ def own_actions(options: ScaffoldOptions) -> dict[str, str]:
         ref = f"{ref} # {options.action_tag}"
     return {key: f"{options.action_repo}{path}@{ref}"
             for key, path in (("pipeline", ""), ("action_server", "/action-server"),
-                              ("deploy", "/deploy"))}
+                              ("deploy", "/deploy"), ("decide", "/matrix/decide"),
+                              ("shard", "/matrix/shard"), ("merge", "/matrix/merge"))}
 
 
 def template_context(options: ScaffoldOptions) -> dict[str, object]:
@@ -53,6 +56,8 @@ def template_context(options: ScaffoldOptions) -> dict[str, object]:
     files = dict(WORKFLOW_FILES)
     if options.schedule is None:
         del files["cross_validation"]
+    if not options.config_comparison:
+        del files["config_comparison"]
     deploy = deploy_context(options)
     return {
         "toolkit_version": __version__,
@@ -69,9 +74,10 @@ def template_context(options: ScaffoldOptions) -> dict[str, object]:
         "duckling_url": options.duckling_url,
         **_paths_context(options, files),
         **_pipeline_context(options),
+        **matrix_context(options, install_inputs(options), _in_project(options)),
         **_deploy_choices(options),
         **deploy,
-        "deploy_inputs": _lines(deploy["deploy_env"]),  # type: ignore[arg-type]
+        "deploy_inputs": lines(deploy["deploy_env"]),  # type: ignore[arg-type]
     }
 
 
@@ -129,16 +135,13 @@ def _pipeline_context(options: ScaffoldOptions) -> dict[str, object]:
     cv_on_pr = options.pr_cross_validation
     pipeline = _pipeline_inputs(options, cross_validation=cv_on_pr, folds=3)
     return {
-        "ci_inputs": _lines([*pipeline, *_gates(), *_action_tests(options)]),
-        "cd_inputs": _lines([*pipeline, ("publish_summary", '"false"'),
-                             # Restore nothing (this model is deployed), save for PRs.
-                             ("cache", '"save"'),
-                             ("# Gates: a model that misses them is not deployed", ""),
-                             ("# min", '"intent_f1>=0.9 entity_f1>=0.8"'),
-                             ("# fail_on_failed_stories", '"true"')]),
-        "cv_inputs": _lines([*_pipeline_inputs(options, cross_validation=True,
-                                               folds=options.folds, train=False),
-                             ("publish_summary", '"false"')]),
+        "ci_inputs": lines([*pipeline, *_gates(), *_action_tests(options)]),
+        "cd_inputs": lines([*pipeline, ("publish_summary", '"false"'),
+                            # Restore nothing (this model is deployed), save for PRs.
+                            ("cache", '"save"'),
+                            ("# Gates: a model that misses them is not deployed", ""),
+                            ("# min", '"intent_f1>=0.9 entity_f1>=0.8"'),
+                            ("# fail_on_failed_stories", '"true"')]),
         "cross_validation_on_pr": cv_on_pr,
         "schedule": options.schedule,
         "folds": options.folds,
@@ -186,9 +189,25 @@ def _deploy_choices(options: ScaffoldOptions) -> dict[str, object]:
     }
 
 
-def _pipeline_inputs(options: ScaffoldOptions, *, cross_validation: bool, folds: int,
-                     train: bool = True) -> list[tuple[str, str]]:
+def _pipeline_inputs(options: ScaffoldOptions, *, cross_validation: bool,
+                     folds: int) -> list[tuple[str, str]]:
     """The inputs of one pipeline run, spelled out for the reader."""
+    entries = install_inputs(options)
+    entries += [("configuration", yaml_scalar(options.config)),
+                ("domain", yaml_scalar(options.domain)),
+                ("data", yaml_scalar(" ".join(options.data)))]
+    if options.tests:
+        entries.append(("tests", yaml_scalar(options.tests)))
+    entries.append(("assistant_name", yaml_scalar(options.assistant_name)))
+    entries.append(("cross_validation", '"true"' if cross_validation else '"false"'))
+    if cross_validation:
+        entries.append(("folds", yaml_scalar(str(folds))))
+    return entries
+
+
+def install_inputs(options: ScaffoldOptions) -> list[tuple[str, str]]:
+    """The inputs that say where the project is and which rasa to install (the pipeline
+    action's and the shard action's)."""
     entries = []
     if options.project_dir != ".":
         entries.append(("workspace", yaml_scalar(options.project_dir)))
@@ -204,23 +223,7 @@ def _pipeline_inputs(options: ScaffoldOptions, *, cross_validation: bool, folds:
                         "read at run time.", ""))
     else:
         entries.append(("rasa_version", yaml_scalar(options.rasa_version)))
-    entries += [("configuration", yaml_scalar(options.config)),
-                ("domain", yaml_scalar(options.domain)),
-                ("data", yaml_scalar(" ".join(options.data)))]
-    if options.tests and train:
-        entries.append(("tests", yaml_scalar(options.tests)))
-    entries.append(("assistant_name", yaml_scalar(options.assistant_name)))
-    if not train:
-        entries += [("rasa_train", '"false"'), ("rasa_test", '"false"')]
-    entries.append(("cross_validation", '"true"' if cross_validation else '"false"'))
-    if cross_validation:
-        entries.append(("folds", yaml_scalar(str(folds))))
     return entries
-
-
-def _lines(entries: list[tuple[str, str]]) -> list[str]:
-    """`name: value` lines of a `with:` block; a name starting with # is a comment."""
-    return [name if not value else f"{name}: {value}" for name, value in entries]
 
 
 FILTERS = {"yaml": yaml_scalar}

@@ -116,6 +116,7 @@ def resolve(request: ScaffoldRequest) -> Resolved:
         # strings, so the path must be spelled the way GitHub reports changed files.
         values_file=posixpath.normpath(request.values_file) if request.values_file else "",
         paths_filter=not request.no_paths_filter,
+        config_comparison=not request.no_config_comparison,
         rasa_requirements="requirements.txt" if has_requirements else None,
         # The action reads the pin at run time, so a pull request that bumps it tests it.
         rasa_from_requirements=(not request.rasa_version and has_requirements

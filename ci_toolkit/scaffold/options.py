@@ -28,6 +28,7 @@ from ci_toolkit.scaffold.checks import (
     chart_ref_problem,
     cron_problem,
     image_name_problem,
+    label_problem,
     path_problem,
 )
 
@@ -50,6 +51,9 @@ PATHS_FILTER_HELP = (
     "(pending) and blocks merging. Make the checks of filtered workflows not required, or "
     "use this mode when they must be required.")
 DEPLOY_TARGETS = ("none", "rasa-x", "rasa-server")
+# The label that asks for the expensive matrix workflows on a pull request (Rasa's docs
+# suggest labelling pull requests that need a full NLU test).
+DEFAULT_TRIGGER_LABEL = "needs-nlu-test"
 # Helm value key presets (ci_toolkit/deploy/helm.py IMAGE_KEY_PRESETS), plus "none": no helm.
 CHART_PRESETS = ("none", "assistant-ci", "rasa-x", "rasa")
 
@@ -146,6 +150,19 @@ class ScaffoldRequest:
              "does not change).")
     timeout_minutes: int = setting(
         90, envvar="TIMEOUT_MINUTES", type=int, help="Time limit of the pipeline jobs.")
+    trigger_label: str = setting(
+        DEFAULT_TRIGGER_LABEL, envvar="TRIGGER_LABEL", metavar="LABEL",
+        help="A pull request with this label runs the sharded cross-validation and the "
+             "config comparison whatever it changes; without it they run when a watched "
+             "path changes (the configuration, the NLU data, ...).")
+    no_config_comparison: bool = setting(
+        False, envvar="NO_CONFIG_COMPARISON", is_flag=True,
+        help="Do not write the workflow that compares the base branch's configuration with "
+             "the pull request's when the configuration changes (or the label is set).")
+    comparison_runs: int = setting(
+        3, envvar="COMPARISON_RUNS", type=int, metavar="N",
+        help="Runs of the config comparison (1 to 10): each configuration is trained and "
+             "tested this many times, one matrix job per configuration and run.")
     skip: tuple[str, ...] = setting(
         (), envvar="SKIP", metavar="PATTERN", multiple=True,
         help="Never write files matching PATTERN (a glob on the path, e.g. "
@@ -204,6 +221,9 @@ class ScaffoldOptions:
     folds: int = _default("folds")
     pr_cross_validation: bool = _default("pr_cross_validation")
     timeout_minutes: int = _default("timeout_minutes")
+    trigger_label: str = _default("trigger_label")
+    config_comparison: bool = True
+    comparison_runs: int = _default("comparison_runs")
 
     def __post_init__(self) -> None:
         check_options(self)
@@ -238,6 +258,9 @@ def check_options(options: ScaffoldOptions) -> None:
         _fail("--folds", options.folds, "use 2 to 20 folds")
     if not 10 <= options.timeout_minutes <= 360:
         _fail("--timeout-minutes", options.timeout_minutes, "use 10 to 360 minutes")
+    if not 1 <= options.comparison_runs <= 10:
+        _fail("--comparison-runs", options.comparison_runs, "use 1 to 10 runs")
+    _check("--trigger-label", options.trigger_label, label_problem(options.trigger_label))
 
 
 def check_schedule(schedule: str) -> None:

@@ -13,11 +13,13 @@ from ci_toolkit.scaffold.context import FILTERS, template_context
 from ci_toolkit.scaffold.files import PlannedFile
 from ci_toolkit.scaffold.options import ScaffoldOptions
 
-# The workflow files, by template; the cross-validation one only with a schedule.
+# The workflow files, by template; the cross-validation one only with a schedule, the config
+# comparison unless --no-config-comparison.
 WORKFLOW_TEMPLATES = {
     "ci": "assistant-ci.yml.j2",
     "cd": "assistant-cd.yml.j2",
     "cross_validation": "assistant-cross-validation.yml.j2",
+    "config_comparison": "assistant-config-comparison.yml.j2",
 }
 # Shipped docker/ files copied as they are into the assistant's directory (the build context).
 DOCKER_FILES = ("Dockerfile", ".dockerignore")

@@ -31,6 +31,7 @@ from ci_toolkit.report.metrics import (
 from ci_toolkit.report.model import Artifacts, GateResult, Report, Status
 from ci_toolkit.summary.actions import actions_summary, failed_checks_phrase
 from ci_toolkit.summary.changes import change_line
+from ci_toolkit.summary.comparison import comparison_summary
 from ci_toolkit.summary.locations import locate
 from ci_toolkit.summary.view import (
     MAX_STORY_YAML,
@@ -362,4 +363,5 @@ def build_summary(report: Report, baseline: Report | None = None, *,
         unreachable_extractors=len(report.unreachable_extractors),
         failed_story_count=_failed(report),
         actions=actions_summary(report),
+        comparison=comparison_summary(report),
     )

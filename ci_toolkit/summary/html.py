@@ -40,23 +40,35 @@ def _title(name: str) -> str:
     return f"{path.parent.as_posix()}: {title}" if path.parent != Path() else title
 
 
+def picture(image: str, root: Path, name: str) -> Picture:
+    """The image at ``image`` (relative to ``root`` unless absolute), encoded; empty when it
+    is missing or no image."""
+    path = Path(image) if Path(image).is_absolute() else root / image
+    media_type = _MEDIA_TYPES.get(path.suffix.lower())
+    data_uri = None
+    if media_type and path.is_file():
+        encoded = base64.b64encode(path.read_bytes()).decode("ascii")
+        data_uri = f"data:{media_type};base64,{encoded}"
+    return Picture(name, str(image), data_uri)
+
+
 def collect_pictures(report: Report, root: Path) -> list[Picture]:
     """Every image the report lists, read from disk and encoded; missing ones are kept, empty."""
     pictures = []
     results = report.artifacts.results_dir
     for image in report.artifacts.images:
-        path = Path(image) if Path(image).is_absolute() else root / image
-        media_type = _MEDIA_TYPES.get(path.suffix.lower())
-        data_uri = None
-        if media_type and path.is_file():
-            encoded = base64.b64encode(path.read_bytes()).decode("ascii")
-            data_uri = f"data:{media_type};base64,{encoded}"
         name = Path(image).name
         if results and Path(image).is_relative_to(results):
             # "nlu/…" and "cross_validation/…" hold pictures of the same names
             name = Path(image).relative_to(results).as_posix()
-        pictures.append(Picture(name, str(image), data_uri))
+        pictures.append(picture(image, root, name))
     return pictures
+
+
+def comparison_picture(report: Report, root: Path) -> Picture | None:
+    """The comparison's plot, embedded like rasa's pictures (None: the report has none)."""
+    plot = report.comparison.plot if report.comparison is not None else None
+    return picture(plot, root, Path(plot).name) if plot else None
 
 
 @lru_cache(maxsize=1)
@@ -76,10 +88,13 @@ def _environment() -> jinja2.Environment:
     return env
 
 
-def render_html(view: SummaryView, pictures: list[Picture]) -> str:
-    return _environment().get_template("report.html.j2").render(view=view, pictures=pictures)
+def render_html(view: SummaryView, pictures: list[Picture],
+                comparison_plot: Picture | None = None) -> str:
+    return _environment().get_template("report.html.j2").render(
+        view=view, pictures=pictures, comparison_plot=comparison_plot)
 
 
 def html_report(view: SummaryView, report: Report, *, root: Path) -> str:
-    """The whole HTML report, with the pictures the report lists read from under ``root``."""
-    return render_html(view, collect_pictures(report, root))
+    """The whole HTML report, with the pictures the report lists (and the comparison's plot)
+    read from under ``root``."""
+    return render_html(view, collect_pictures(report, root), comparison_picture(report, root))

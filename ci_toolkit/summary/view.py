@@ -103,6 +103,19 @@ class CrossValidationSection:
 
 
 @dataclass
+class ComparisonSummary:
+    """The configuration comparison: plain text everywhere (config names as the user wrote
+    them); the templates escape every cell."""
+
+    title: str  # "NLU pipelines (3 runs each)"
+    verdict: str  # "light wins: mean intent F1 0.900 at 100% ..., 0.100 ahead of chars ..."
+    header: list[str]
+    rows: list[list[str]]
+    note: str  # what the numbers are
+    plot: str | None  # the PNG's path, as report.json names it
+
+
+@dataclass
 class LabelRow:
     name: str
     f1: str
@@ -157,7 +170,7 @@ class ActionCheckRow:
     findings: list[str]
     request: str  # pretty JSON, cut to MAX_EXCHANGE; "" when none was sent
     answer: str  # the answer's body as pretty JSON, cut; "" when there was none
-    answer_status: str  # "HTTP 500", or "" when there was no answer
+    answer_status: str  # "HTTP 500" or "gRPC UNKNOWN", or "" when there was no answer
 
 
 @dataclass
@@ -210,6 +223,7 @@ class SummaryView:
     # newly failing, 2 metrics better", "no change against the baseline" or "no baseline".
     changes: str = "no baseline"
     actions: ActionsSummary | None = None  # None: the contract tests did not run
+    comparison: ComparisonSummary | None = None  # None: no comparison in the report
 
     @property
     def passed(self) -> bool:

@@ -29,7 +29,9 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 TOOLS = REPO_ROOT / "tests" / "tools"
 BIN = Path(sys.executable).parent
 ACTION_FILES = [REPO_ROOT / "action.yml", REPO_ROOT / "action-server" / "action.yml",
-                REPO_ROOT / "deploy" / "action.yml"]
+                REPO_ROOT / "deploy" / "action.yml",
+                # The jobs of the matrix workflows (docs/matrix-workflows.md).
+                *sorted((REPO_ROOT / "matrix").glob("*/action.yml"))]
 # This repository's own workflows (the release): held to the same linters as scaffolded ones.
 OWN_WORKFLOWS = sorted((REPO_ROOT / ".github" / "workflows").glob("*.yml"))
 
@@ -51,6 +53,7 @@ VARIANTS = {
         "rasa_requirements": "requirements.txt", "rasa_from_requirements": True,
         "component_paths": ("components", "nlu_extras.py"), "duckling_ports": (8000, 8001),
         "duckling_url": "http://localhost:8001", "paths_filter": False,
+        "trigger_label": "nlu: full test", "comparison_runs": 2,
     },
 }
 
@@ -95,7 +98,8 @@ def rendered_workflows(tmp_path_factory: pytest.TempPathFactory) -> dict[Path, s
             unique[digest] = target
             origin[target] = f"{label}: {planned.path.name}"
     names = {path.name for path in origin}
-    assert names == {"assistant-ci.yml", "assistant-cd.yml", "assistant-cross-validation.yml"}
+    assert names == {"assistant-ci.yml", "assistant-cd.yml", "assistant-cross-validation.yml",
+                     "assistant-config-comparison.yml"}
     return origin
 
 
@@ -141,6 +145,7 @@ def _describe(findings: list[dict]) -> str:
 
 
 def test_zizmor_finds_nothing_in_the_actions() -> None:
+    assert len(ACTION_FILES) == 6  # the three actions and the matrix workflows' three
     findings = _zizmor_findings(ACTION_FILES)
     assert findings == [], _describe(findings)
 

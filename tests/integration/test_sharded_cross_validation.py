@@ -22,7 +22,9 @@ from click.testing import CliRunner
 
 from ci_toolkit.commands.crossval import merge
 from ci_toolkit.commands.pipeline import cross_validate
+from ci_toolkit.commands.summary import summary
 from ci_toolkit.crossval.nlu_data import read_nlu_data
+from ci_toolkit.report.load import load_report
 from ci_toolkit.report.model import CrossValidation
 from tests.rasa_support import RASA_ENV, copy_example, rasa_executable, use_light_nlu_pipeline
 
@@ -76,6 +78,26 @@ def _run_shard(project: Path, shard: str, results: Path) -> Path:
     return Path(outcome.stdout.strip().splitlines()[-1])
 
 
+def _check_summary(report: Path, merged: dict[str, Any], rasa_version: str) -> None:
+    """The merge's report.json is complete: `ci-toolkit summary` renders its cross-validation
+    (Markdown and HTML) as it does a one-machine run's."""
+    loaded = load_report(report)  # checked against the schema
+    assert loaded.cross_validation is not None
+    assert loaded.cross_validation.to_dict() == merged
+    assert loaded.passed and loaded.run.rasa_version == rasa_version
+    markdown, html = report.with_name("summary.md"), report.with_name("report.html")
+    done = CliRunner().invoke(summary, [str(report), "--output", str(markdown), "--html",
+                                        str(html), "--no-step-summary", "--no-comment"],
+                              env={"GITHUB_ACTIONS": ""})
+    assert done.exit_code == 0, done.output
+    text = markdown.read_text(encoding="utf-8")
+    accuracy = merged["intent_classification"]["test"]["accuracy"]
+    assert f"| Intent classification | {accuracy['mean']:.4f} ± {accuracy['std']:.4f} |" \
+        in text
+    assert "Test folds, mean ± std over 2 folds." in text
+    assert "<td>Intent classification</td>" in html.read_text(encoding="utf-8")
+
+
 def test_merged_shards_equal_rasas_report_of_the_pooled_predictions(tmp_path: Path) -> None:
     project = copy_example(tmp_path / "coffeebot")
     use_light_nlu_pipeline(project)
@@ -95,11 +117,12 @@ def test_merged_shards_equal_rasas_report_of_the_pooled_predictions(tmp_path: Pa
     predicted = [p for shard in shards for p in shard["predictions"]["intent_classification"]]
     assert len(predicted) == len(tested_examples)
 
-    out = tmp_path / "merged.json"
+    out, report = tmp_path / "merged.json", tmp_path / "reports" / "report.json"
     merged_run = CliRunner().invoke(merge, [str(path) for path in reversed(reports)]
-                                    + ["--out", str(out)])
+                                    + ["--out", str(out), "--report", str(report)])
     assert merged_run.exit_code == 0, merged_run.output
     merged = json.loads(out.read_text(encoding="utf-8"))
+    _check_summary(report, merged, shards[0]["rasa_version"])
 
     expected = _rasa_report([p["intent"] for p in predicted],
                             [p["predicted_intent"] for p in predicted])

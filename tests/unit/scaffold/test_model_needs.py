@@ -17,9 +17,11 @@ from ci_toolkit.cli import main
 from ci_toolkit.scaffold.context import DUCKLING_IMAGE
 from ci_toolkit.scaffold.options import DEFAULT_ACTION_REF, DEFAULT_ACTION_REPO, DEFAULT_ACTION_TAG
 
-CI, CD, CV = (".github/workflows/assistant-ci.yml", ".github/workflows/assistant-cd.yml",
-              ".github/workflows/assistant-cross-validation.yml")
-JOBS = {CI: "assistant", CD: "model", CV: "cross-validate"}
+CI, CD, CV, CMP = (".github/workflows/assistant-ci.yml", ".github/workflows/assistant-cd.yml",
+                   ".github/workflows/assistant-cross-validation.yml",
+                   ".github/workflows/assistant-config-comparison.yml")
+# The job of each workflow that runs rasa.
+JOBS = {CI: "assistant", CD: "model", CV: "shard", CMP: "shard"}
 
 
 def scaffold(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
@@ -29,6 +31,16 @@ def scaffold(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
 
 def load(root: Path, name: str) -> dict[str, Any]:
     return yaml.safe_load((root / name).read_text(encoding="utf-8"))
+
+
+def watched_paths(root: Path, name: str, event: str) -> list[str]:
+    """The paths that start the workflow: its `paths:` filter, or its decide job's."""
+    workflow = load(root, name)
+    if "decide" not in workflow["jobs"]:
+        return workflow[True][event]["paths"]
+    decide = next(step for step in workflow["jobs"]["decide"]["steps"]
+                  if step.get("id") == "decide")
+    return decide["with"]["paths"].splitlines()
 
 
 def add_to_pipeline(bot: Path, *components: dict[str, Any]) -> None:
@@ -61,7 +73,7 @@ def test_custom_component_packages_are_in_every_paths_filter(
     triggers = {CI: ("pull_request",), CD: ("push",), CV: ("pull_request",)}
     for name, events in triggers.items():
         for event in events:
-            paths = load(bot, name)[True][event]["paths"]
+            paths = watched_paths(bot, name, event)
             for path in watched:
                 assert path in paths, f"{name} {event}"
             for path in not_watched:

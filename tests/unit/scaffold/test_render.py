@@ -19,7 +19,8 @@ from ci_toolkit.scaffold.options import DEFAULT_ACTION_REF, DEFAULT_ACTION_REPO
 from tests.unit.scaffold.disk import snapshot
 
 WORKFLOWS = (".github/workflows/assistant-ci.yml", ".github/workflows/assistant-cd.yml",
-             ".github/workflows/assistant-cross-validation.yml")
+             ".github/workflows/assistant-cross-validation.yml",
+             ".github/workflows/assistant-config-comparison.yml")
 WRITTEN = (*WORKFLOWS, "Dockerfile", ".dockerignore")
 
 
@@ -124,7 +125,9 @@ def test_a_missing_directory_is_a_usage_error(tmp_path: Path,
 
 
 def _pipeline_inputs(workflow: dict[str, Any], job: str) -> dict[str, Any]:
-    step = next(step for step in workflow["jobs"][job]["steps"] if step.get("id") == "pipeline")
+    """The inputs of the job's pipeline action, or of its shard action in a matrix workflow."""
+    step = next(step for step in workflow["jobs"][job]["steps"]
+                if step.get("id") == "pipeline" or "/matrix/shard@" in step.get("uses", ""))
     return step["with"]
 
 
@@ -151,7 +154,7 @@ def test_the_rasa_version_the_workflows_install(
     assert code == 0, err
     assert note in err
     for name, job in ((WORKFLOWS[0], "assistant"), (WORKFLOWS[1], "model"),
-                      (WORKFLOWS[2], "cross-validate")):
+                      (WORKFLOWS[2], "shard"), (WORKFLOWS[3], "shard")):
         inputs = _pipeline_inputs(load(bot, name), job)
         assert inputs.get("rasa_version") == rasa_version, name
         assert inputs.get("rasa_requirements") == (
@@ -178,9 +181,12 @@ def test_every_workflow_has_least_privilege_concurrency_and_paths(
         triggers = workflow[True]  # YAML 1.1 reads the key `on` as True
         assert workflow["permissions"] == {}, name
         assert workflow["concurrency"]["group"].startswith("${{ github.workflow }}"), name
+        # A matrix workflow's decide job watches the paths (a label may start it too).
+        decide = [step["with"]["paths"] for step in workflow["jobs"].get("decide", {
+            "steps": []})["steps"] if "/matrix/decide@" in step.get("uses", "")]
         for event in ("push", "pull_request"):
             if event in triggers:
-                assert triggers[event]["paths"], f"{name}: {event} has no paths filter"
+                assert decide or triggers[event]["paths"], f"{name}: {event} has no paths filter"
         for job_name, job in workflow["jobs"].items():
             assert "permissions" in job, f"{name}: job {job_name} inherits permissions"
             assert "write-all" not in str(job["permissions"])
@@ -191,7 +197,9 @@ def test_every_workflow_has_least_privilege_concurrency_and_paths(
 
 
 ACTION_FILES = {"": "action.yml", "/action-server": "action-server/action.yml",
-                "/deploy": "deploy/action.yml"}
+                "/deploy": "deploy/action.yml", "/matrix/decide": "matrix/decide/action.yml",
+                "/matrix/shard": "matrix/shard/action.yml",
+                "/matrix/merge": "matrix/merge/action.yml"}
 REPO_ROOT = Path(__file__).resolve().parents[3]
 
 
@@ -230,7 +238,7 @@ def test_the_workflows_use_our_actions_with_inputs_they_declare_and_install_noth
                 own += 1
                 assert uses.endswith("@" + DEFAULT_ACTION_REF), uses
                 assert set(step.get("with", {})) <= declared, f"{name}: {uses}"
-    assert own >= 3
+    assert own >= 3 + 2 * 3  # the pipeline, and decide, shard and merge in both matrices
 
 
 def test_deploying_to_rasa_x_with_the_rasa_x_chart(bot: Path,
@@ -275,9 +283,9 @@ def test_no_deploy_job_without_a_target_and_no_image_without_actions(
     for path in sorted((bot / "actions").rglob("*"), reverse=True):
         path.rmdir() if path.is_dir() else path.unlink()
     (bot / "actions").rmdir()
-    code, _, err = scaffold(capsys, str(bot), "--no-schedule")
+    code, _, err = scaffold(capsys, str(bot), "--no-schedule", "--no-config-comparison")
     assert code == 0, err
-    assert set(statuses(err)) == set(WORKFLOWS[:2])  # no Dockerfile, no cross-validation
+    assert set(statuses(err)) == set(WORKFLOWS[:2])  # no Dockerfile, no matrix workflows
     assert set(load(bot, WORKFLOWS[1])["jobs"]) == {"model"}
 
 

@@ -27,8 +27,8 @@ from ci_toolkit.scaffold.run import scaffold
 from tests.unit.scaffold.disk import snapshot
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
-CI, CD, CV = (f".github/workflows/assistant-{name}.yml"
-              for name in ("ci", "cd", "cross-validation"))
+CI, CD, CV, CMP = (f".github/workflows/assistant-{name}.yml"
+                   for name in ("ci", "cd", "cross-validation", "config-comparison"))
 EXIT_FAILED = 1
 
 
@@ -93,7 +93,7 @@ def test_every_obstacle_is_listed_at_once(bot: Path, capsys: pytest.CaptureFixtu
     _directory_at("Dockerfile")(bot)
     assert main(["scaffold", str(bot)]) == EXIT_FAILED
     err = capsys.readouterr().err
-    assert all(name in err for name in (CI, CD, CV, "Dockerfile: it is a directory"))
+    assert all(name in err for name in (CI, CD, CV, CMP, "Dockerfile: it is a directory"))
 
 
 def test_a_file_that_appears_where_a_directory_must_go_stops_scaffold_part_way(
@@ -114,9 +114,9 @@ def test_a_file_that_appears_where_a_directory_must_go_stops_scaffold_part_way(
     assert raised.value.exit_code == EXIT_FAILED
     assert message.startswith("Could not write deploy/values.yml: a file is where its "
                               "directory must be.")
-    assert f"Written: {CI}, {CD}, {CV}, Dockerfile, .dockerignore." in message
+    assert f"Written: {CI}, {CD}, {CV}, {CMP}, Dockerfile, .dockerignore." in message
     assert "Not written: deploy/values.yml." in message
-    assert [outcome.status for outcome in shown] == [CREATE] * 5
+    assert [outcome.status for outcome in shown] == [CREATE] * 6
     assert (bot / "deploy").read_text(encoding="utf-8") == "in the way\n"
     assert not [path for path in bot.rglob(".*.*") if path.name.startswith(".values.yml.")]
 
@@ -167,7 +167,7 @@ def test_a_full_disk_part_way_leaves_whole_files_and_says_which(
                                           tmp_path / "left")
     assert code == EXIT_FAILED, err
     assert ("Could not write .github/workflows/assistant-cd.yml: No space left on device. "
-            f"Written: {CI}. Not written: {CD}, {CV}, Dockerfile, .dockerignore.") in err
+            f"Written: {CI}. Not written: {CD}, {CV}, {CMP}, Dockerfile, .dockerignore.") in err
     assert "Traceback" not in err
     assert left == {"assistant-ci.yml": (expected / CI).read_bytes()}  # no temporary file
     assert not (bot / "Dockerfile").exists()

@@ -22,6 +22,7 @@ from ci_toolkit.summary.build import build_summary
 from ci_toolkit.summary.html import render_html
 from ci_toolkit.summary.markdown import render_markdown
 from tests import paths
+from tests.unit.compare.shards import section as comparison_section
 
 # Everything GitHub's Markdown acts on, in one value. A blank line would end an HTML block.
 HOSTILE = ("x | y *STAR* _UNDER_ ~~DEL~~ `tick` [link](http://evil.example/a) "
@@ -36,7 +37,7 @@ UNESCAPED = r"(?<!\\)(?:\\\\)*"
 OUR_LINK = re.compile(r"(?<!\\)\[((?:\\.|[^\\\[\]])*)\]"
                       r"\(https://github\.com/octo-org/coffee-assistant/[^()\s]*\)")
 OUR_HEADING = re.compile(r"^(## (✅|❌|⚠️) |### (Gates|Metrics|Cross-validation|Test stories|"
-                         r"Validation|Stages|Artifacts|Action server)$)")
+                         r"Validation|Stages|Artifacts|Action server|Configuration comparison)$)")
 
 
 def strip_code(markdown: str) -> str:
@@ -164,6 +165,16 @@ def _recorded_gate(report: dict, value: str) -> None:
     report["gates"][0].update(name=value, message=value)
 
 
+def _compared_config(report: dict, value: str) -> None:
+    report["comparison"] = comparison_section((value, "ok"), plot=value)
+
+
+def _compared_extractor(report: dict, value: str) -> None:
+    report["comparison"] = comparison_section()
+    for point in report["comparison"]["configs"][0]["points"]:
+        point["entity_f1"] = {value: point["entity_f1"]["CRFEntityExtractor"]}
+
+
 PLACES: dict[str, Callable[[dict, str], None]] = {
     "assistant name": _set("assistant", "name"),
     "data name": _set("assistant", "data_name"),
@@ -189,6 +200,8 @@ PLACES: dict[str, Callable[[dict, str], None]] = {
     "picture name": lambda report, value: report["artifacts"].update(images=[value]),
     "tool name": _set("tool", "name"),
     "commit": _set("run", "commit"),
+    "compared config and plot": _compared_config,
+    "compared entity extractor": _compared_extractor,
 }
 
 
