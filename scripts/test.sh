@@ -37,7 +37,7 @@ pytest_tier() {
     # Two workers (tests/conftest.py keeps what must share one worker together): the fast
     # tier is CPU-bound Python, and in the slow tier one worker's rasa or Docker engine waits
     # on the other's while it loads, starts or pulls. CI_TOOLKIT_TEST_WORKERS=0: one process.
-    "$VENV/bin/python" -m pytest -p no:cacheprovider -n "$WORKERS" --dist loadgroup -m "$tier" "$@"
+    "$VENV/bin/python" -m pytest -p no:cacheprovider -n "$WORKERS" --dist loadscope -m "$tier" "$@"
 }
 
 if [ "$fast" = 1 ]; then

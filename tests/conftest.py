@@ -5,8 +5,8 @@ The markers decide the tiers (pyproject.toml; README "Testing"): the fast tier i
 its marker would slip into it and make it slow, or fail on a machine without rasa. Such a
 test fails here instead, at set-up, with the marker it needs.
 
-scripts/test.sh runs each tier on two pytest-xdist workers with `--dist loadgroup`; the groups
-(`xdist_group`, set below) keep what must not be shared or duplicated on one worker.
+scripts/test.sh runs each tier on two pytest-xdist workers (`--dist loadscope`); the scheduler
+below sends each test file to one worker, and the files of WORKER_GROUPS together.
 """
 
 from __future__ import annotations
@@ -33,27 +33,42 @@ def missing_markers(item: pytest.Item) -> list[str]:
             if marker not in marked and used.intersection(fixtures)]
 
 
-def worker_group(item: pytest.Item) -> str:
-    """Which tests must run on one pytest-xdist worker, one after the other.
+# Test files that must run on one pytest-xdist worker, one after the other: the tests of the
+# suite's one cold run and model (trained once per worker that asks for it), and those of one
+# Docker engine (a session fixture: two engines would each pull and build the same images).
+WORKER_GROUPS = {
+    "suite-model": ("test_action_run.py", "test_cache.py", "test_pipeline.py",
+                    "test_rasa_server_deploy.py"),
+    "docker-engine": ("test_image.py", "test_image_push.py"),
+}
 
-    The tests of one Docker engine (a session fixture: two would fight over the images) and
-    the tests of the suite's one cold run and model (trained once per worker that asks for
-    it) each form one group; any other test stays with its module, whose module- and
-    session-scoped fixtures are then made once.
-    """
+
+def file_group(nodeid: str) -> str:
+    """The unit of work of a test for the scheduler: its WORKER_GROUPS group, else its file
+    (whose module- and session-scoped fixtures are then made once)."""
+    path = nodeid.split("::", 1)[0]
+    name = path.rsplit("/", 1)[-1]
+    return next((group for group, files in WORKER_GROUPS.items() if name in files), path)
+
+
+def needed_group(item: pytest.Item) -> str | None:
+    """The group ITEM's fixtures put it in, or None."""
     used = set(getattr(item, "fixturenames", ()))
     if item.get_closest_marker("docker") is not None or used.intersection(SERVICE_FIXTURES["docker"]):
         return "docker-engine"
     if used.intersection(SERVICE_FIXTURES["rasa"]):
         return "suite-model"
-    return item.nodeid.split("::", 1)[0]
+    return None
 
 
-# tryfirst: pytest-xdist reads the groups in its own hook of the same name.
-@pytest.hookimpl(tryfirst=True)
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    for item in items:
-        item.add_marker(pytest.mark.xdist_group(worker_group(item)))
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
+    from xdist.scheduler import LoadScopeScheduling
+
+    class FileGroupScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return file_group(nodeid)
+
+    return FileGroupScheduling(config, log)
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -62,6 +77,10 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     if missing:
         pytest.fail(f"{item.nodeid} uses {' and '.join(missing)} but lacks "
                     + ", ".join(f"@pytest.mark.{m}" for m in missing), pytrace=False)
+    group = needed_group(item)
+    if group is not None and file_group(item.nodeid) != group:
+        pytest.fail(f"{item.nodeid} uses the fixtures of the worker group {group!r}: add its "
+                    f"file to WORKER_GROUPS[{group!r}] in tests/conftest.py", pytrace=False)
     # Tests that run rasa without a fixture (rasa_support.rasa_executable) are caught there.
     rasa_support.permit_rasa(item.get_closest_marker("rasa") is not None)
 
