@@ -35,11 +35,13 @@ class ContainerResults:
         return result_outputs(self.result, self.path)
 
 
-def test_container(project: Path, base_url: str, *, results_dir: Path | None,
-                   session: requests.Session, console: Console,
+def test_container(project: Path, base_url: str, *, domain: Path | None,
+                   results_dir: Path | None, session: requests.Session, console: Console,
                    container_log: Callable[[], str]) -> ContainerResults:
-    """Run the contract tests against ``base_url``; write actions.json and the log."""
-    request = ActionsRequest(project_dir=project, results_dir=results_dir, url=base_url)
+    """Run the contract tests against ``base_url``; write actions.json and the log.
+    ``domain``: the image build's --domain, relative to ``project`` (None: find it)."""
+    request = ActionsRequest(project_dir=project, domain=domain, results_dir=results_dir,
+                             url=base_url)
     result = run_contract_tests(request, session=session, console=console)
     log = request.results_root / SERVER_LOG
     log.parent.mkdir(parents=True, exist_ok=True)
@@ -51,10 +53,11 @@ def test_container(project: Path, base_url: str, *, results_dir: Path | None,
     return ContainerResults(result, path)
 
 
-def check_inputs(project: Path) -> None:
+def check_inputs(project: Path, domain: Path | None) -> None:
     """Read the domain and the cases before the image is built: a mistake in them is a
     UsageError now, not after a long build."""
     from ci_toolkit.actions.cases import load_checked_cases
-    from ci_toolkit.actions.domain import find_domain, load_domain
+    from ci_toolkit.actions.domain import load_domain
 
-    load_checked_cases(project, load_domain(find_domain(project)))
+    request = ActionsRequest(project_dir=project, domain=domain)
+    load_checked_cases(project, load_domain(request.domain_path()))

@@ -15,6 +15,10 @@ RESULTS_FILE = "actions.json"
 class ActionsRequest:
     project_dir: Path = setting(Path("."), envvar="WORKSPACE",
                                 help="The Rasa project: domain, actions/ and tests/actions/.")
+    domain: Path | None = setting(
+        None, envvar="DOMAIN", metavar="PATH",
+        help="The domain file or directory, relative to PROJECT (the pipeline's --domain). "
+             "[default: domain.yml, else the domain/ directory]")
     results_dir: Path | None = setting(
         None, envvar="ACTIONS_RESULTS_DIR", metavar="DIR",
         help="Where actions.json and the action server's log go. "
@@ -44,6 +48,12 @@ class ActionsRequest:
     @property
     def results_root(self) -> Path:
         return self.results_dir or self.project_dir / "results" / "actions"
+
+    def domain_path(self) -> Path:
+        """The domain the checks are generated from (UsageError when there is none)."""
+        from ci_toolkit.actions.domain import find_domain
+
+        return self.project_dir / self.domain if self.domain else find_domain(self.project_dir)
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from ci_toolkit.actions.case_files import Case
 from ci_toolkit.actions.cases import load_checked_cases
-from ci_toolkit.actions.domain import ActionDomain, find_domain, load_domain
+from ci_toolkit.actions.domain import ActionDomain, load_domain
 from ci_toolkit.actions.features import require_grpc
 from ci_toolkit.actions.request import ActionsRequest
 from ci_toolkit.actions.results import ActionsResult, CheckResult, ServerInfo
@@ -102,7 +102,7 @@ def run_contract_tests(request: ActionsRequest, *, session: requests.Session,
         raise UsageError(f"The project {project} is not a directory. Pass the Rasa project "
                          "as the argument (default: the current directory).")
     _check_transport(request)
-    domain = load_domain(find_domain(project))
+    domain = load_domain(request.domain_path())
     cases = load_checked_cases(project, domain)
     request.results_root.mkdir(parents=True, exist_ok=True)
     serve = _given_server if request.url else _local_server

@@ -29,6 +29,7 @@ def actions() -> None:
 @actions.command("test")
 @argument_from(ActionsRequest, "project_dir", metavar="[PROJECT]", default=".",
                type=click.Path(file_okay=False, path_type=Path))
+@option_from(ActionsRequest, "domain", type=click.Path(path_type=Path))
 @option_from(ActionsRequest, "results_dir",
              type=click.Path(file_okay=False, path_type=Path))
 @option_from(ActionsRequest, "python")

@@ -242,7 +242,8 @@ def _check_container(client: DockerClient, plan: BuildPlan, image_id: str,
 
     def contract_tests(base_url: str, container_log: Callable[[], str]) -> None:
         found.append(test_container(
-            plan.inputs.context, base_url, results_dir=contract.results_dir if contract else None,
+            plan.inputs.context, base_url, domain=plan.request.domain,
+            results_dir=contract.results_dir if contract else None,
             session=session, console=runtime.console, container_log=container_log))
 
     with runtime.actions.group(f"Smoke-test {plan.names.full_name}"):
@@ -273,7 +274,7 @@ def run_build(request: BuildRequest, runtime: Runtime | None = None, *,
     plan = plan_build(request, runtime)
     names, inputs = plan.names, plan.inputs
     if _testing(contract):
-        check_inputs(inputs.context)
+        check_inputs(inputs.context, request.domain)
     runtime.console.line(f"[image] building {names.full_name} from {inputs.context} "
                          f"(requirements: {inputs.requirements_file or 'none'})")
     client = docker_client(runtime.environ)

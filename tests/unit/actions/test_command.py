@@ -120,3 +120,26 @@ def test_grpc_options_that_do_not_go_together(
         message: str) -> None:
     assert cli.main(["actions", "test", str(_project(tmp_path)), *options]) == 2
     assert message in " ".join(capsys.readouterr().err.split())
+
+
+def test_the_domain_is_the_pipelines_domain_when_given(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    project = tmp_path / "bot"
+    (project / "config").mkdir(parents=True)
+    shutil.copy(paths.EXAMPLE / "domain.yml", project / "config" / "assistant-domain.yml")
+    (project / "tests" / "actions").mkdir(parents=True)
+    (project / "tests" / "actions" / "a.yml").write_text(
+        "cases:\n  - action: action_refund\n    expect: {events: []}\n")
+    # Found by neither name rasa looks for: without the domain nothing can be checked.
+    assert cli.main(["actions", "test", str(project), "--python", "/nonexistent"]) == 2
+    assert "No domain found" in capsys.readouterr().err
+    # The action's `domain` input reaches the command as the pipeline's CI_TOOLKIT_DOMAIN: the
+    # cases are now checked against that domain (and the bad one is found).
+    monkeypatch.setenv("CI_TOOLKIT_DOMAIN", "config/assistant-domain.yml")
+    assert cli.main(["actions", "test", str(project), "--python", "/nonexistent"]) == 2
+    assert "the action 'action_refund' is not a custom action" in capsys.readouterr().err
+    monkeypatch.setenv("CI_TOOLKIT_DOMAIN", "config/missing.yml")
+    assert cli.main(["actions", "test", str(project), "--python", "/nonexistent"]) == 2
+    assert f"The domain {project / 'config' / 'missing.yml'} does not exist" in \
+        capsys.readouterr().err

@@ -59,6 +59,27 @@ def test_a_bad_case_file_stops_before_the_engine_is_asked(
     assert code == 1 and "Cannot reach the Docker engine" in capsys.readouterr().err
 
 
+def test_the_cases_are_checked_against_the_images_domain(
+        capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+        tmp_path: Path) -> None:
+    project = tmp_path / "bot"
+    shutil.copytree(paths.EXAMPLE, project, ignore=shutil.ignore_patterns(
+        "models", "results", "reports", ".rasa"))
+    # The smoke test's --domain is the contract tests' too: a domain without the example's
+    # actions makes the team's cases name actions it does not have.
+    (project / "other-domain.yml").write_text("version: '3.1'\nactions:\n  - utter_hi\n",
+                                              encoding="utf-8")
+    monkeypatch.setenv("DOCKER_HOST", f"unix://{tmp_path}/no-engine.sock")
+    monkeypatch.setenv("CI_TOOLKIT_CONTRACT_TESTS", "true")
+    code = main(["image", "build", "--context", str(project), "--tag", "dev",
+                 "--domain", "other-domain.yml"])
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert "is not a custom action" in err and "Docker engine" not in err
+    code = main(["image", "build", "--context", str(project), "--tag", "dev"])
+    assert code == 1 and "Cannot reach the Docker engine" in capsys.readouterr().err
+
+
 def test_the_container_runs_while_it_is_tested_and_is_removed_after() -> None:
     container = FakeContainer()
     seen: list[tuple[str, str, bool]] = []
