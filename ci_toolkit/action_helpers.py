@@ -280,7 +280,7 @@ def _requirements_file(environ: Mapping[str, str], workspace: Path) -> Path | No
 
 
 def install_plan(environ: Mapping[str, str], *, source: Path, with_rasa: bool,
-                 python: str) -> tuple[Path, list[list[str]]]:
+                 python: str, with_plotting: bool = False) -> tuple[Path, list[list[str]]]:
     """The virtual environment to create and the commands that fill it."""
     temp = Path(environ.get("RUNNER_TEMP") or (Path.home() / ".cache"))
     venv = temp / "ci-toolkit" / ("venv" if with_rasa else "venv-toolkit")
@@ -294,15 +294,18 @@ def install_plan(environ: Mapping[str, str], *, source: Path, with_rasa: bool,
         packages.insert(0, f"rasa=={version.release}")
         if requirements is not None:
             packages += ["-r", str(requirements)]
+    elif with_plotting:
+        # rasa brings matplotlib; without rasa, the comparison plot needs it on its own.
+        packages.append("matplotlib")
     commands = [[python, "-m", "venv", str(venv)], pip + packages]
     return venv, commands
 
 
 def install(environ: Mapping[str, str], runtime: ActionsRuntime, *, with_rasa: bool,
-            source: Path, console: Console) -> dict[str, str]:
+            source: Path, console: Console, with_plotting: bool = False) -> dict[str, str]:
     """Create the venv, install into it, put its bin/ on PATH for the next steps."""
     venv, commands = install_plan(environ, source=source, with_rasa=with_rasa,
-                                  python=sys.executable)
+                                  python=sys.executable, with_plotting=with_plotting)
     if (venv / "bin" / "python").exists():
         commands = commands[1:]  # the action ran before in this job; pip tops it up
     for argv in commands:
@@ -334,6 +337,9 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
     installer = commands.add_parser("install", help="create a venv with rasa and ci-toolkit")
     installer.add_argument("--without-rasa", action="store_true",
                            help="install only ci-toolkit (the image and deploy actions)")
+    installer.add_argument("--with-plotting", action="store_true",
+                           help="with --without-rasa: also matplotlib, for the comparison "
+                                "plot (the merge job of the matrix workflows)")
     arguments = parser.parse_args(argv)
 
     environ = dict(os.environ if environ is None else environ)
@@ -362,7 +368,8 @@ def _run(arguments: argparse.Namespace, environ: Mapping[str, str],
             runtime.annotate("notice", notice, title="rasa_version")
     else:
         outputs = install(environ, runtime, with_rasa=not arguments.without_rasa,
-                          source=Path(__file__).resolve().parent.parent, console=Console())
+                          source=Path(__file__).resolve().parent.parent, console=Console(),
+                          with_plotting=arguments.with_plotting)
     for name, value in outputs.items():
         print(f"{name}: {value}", file=sys.stderr)
     runtime.set_outputs(outputs)

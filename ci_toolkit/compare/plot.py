@@ -8,6 +8,7 @@ stdin; the toolkit's process never imports matplotlib.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import subprocess
 from collections.abc import Mapping
@@ -86,6 +87,17 @@ def draw(spec: Mapping[str, Any], *, rasa_executable: str, env: Mapping[str, str
         raise ToolkitError(f"Cannot draw the comparison plot: {rasa_executable} is not a "
                            "Python script, so its interpreter (which has matplotlib) is "
                            "unknown. Point --rasa at the `rasa` of a virtualenv.")
+    return draw_with(spec, python=python, env=env)
+
+
+def own_interpreter_draws() -> bool:
+    """Whether ci-toolkit's own interpreter has matplotlib: where no rasa is installed (the
+    merge job of a matrix installs ci-toolkit with matplotlib only), it draws the plot."""
+    return importlib.util.find_spec("matplotlib") is not None
+
+
+def draw_with(spec: Mapping[str, Any], *, python: str, env: Mapping[str, str]) -> Path:
+    """Run plot_script.py in ``python`` (which has matplotlib); the PNG, or a ToolkitError."""
     out = Path(spec["out"])
     out.unlink(missing_ok=True)
     child = interrupts.start(lambda: subprocess.Popen(

@@ -44,7 +44,7 @@ def publish_merged_comparison(section: dict[str, Any], *, out: Path | None,
                               report: Path | None, rasa: str | None,
                               provenance: Provenance) -> dict[str, Any]:
     """Write the merged comparison next to --report (or --out): comparison.json, .md and the
-    plot (drawn when rasa is installed here), --out, and the report's section."""
+    plot (drawn when rasa or matplotlib is installed here), --out, and the report's section."""
     anchor = report if report is not None else out
     if anchor is None:
         return section

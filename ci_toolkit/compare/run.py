@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import sys
 from collections.abc import Mapping, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, replace
@@ -29,7 +30,7 @@ from ci_toolkit.compare.argv import (
 )
 from ci_toolkit.compare.failed import Failed
 from ci_toolkit.compare.markdown import comparison_markdown
-from ci_toolkit.compare.plot import draw, plot_spec
+from ci_toolkit.compare.plot import draw, draw_with, own_interpreter_draws, plot_spec
 from ci_toolkit.compare.request import CheckedConfig, CompareRequest, check_request
 from ci_toolkit.compare.section import build_section
 from ci_toolkit.errors import ToolkitError, UsageError
@@ -177,11 +178,14 @@ def _plot(section: Mapping[str, Any], out: Path, *, executable: str | None,
           env: Mapping[str, str], console: Console) -> Path | None:
     """The plot, or None (with the reason on the console): a comparison is worth keeping
     without its picture."""
-    if executable is None:
-        console.line("[compare] No plot: rasa is not installed here, and the plot is drawn "
-                     "with its matplotlib. Pass --rasa to draw it.")
+    if executable is None and not own_interpreter_draws():
+        console.line("[compare] No plot: neither rasa nor matplotlib is installed here (the "
+                     "plot is drawn with rasa's matplotlib). Pass --rasa, or install "
+                     "matplotlib beside ci-toolkit, to draw it.")
         return None
     try:
+        if executable is None:
+            return draw_with(plot_spec(section, out), python=sys.executable, env=env)
         return draw(plot_spec(section, out), rasa_executable=executable, env=env)
     except ToolkitError as error:
         console.line(f"[compare] {error}")

@@ -164,6 +164,22 @@ def test_the_image_and_deploy_actions_install_only_the_toolkit(workspace: Path) 
     assert commands[1][-1] == "/action"
 
 
+def test_the_merge_job_installs_matplotlib_for_the_plot_beside_the_toolkit(workspace: Path
+                                                                           ) -> None:
+    environ = env_for(workspace, RUNNER_TEMP=str(workspace / "tmp"))
+    _, commands = install_plan(environ, source=Path("/action"), with_rasa=False, python="py",
+                               with_plotting=True)
+    assert commands[1][-2:] == ["/action", "matplotlib"]
+    # With rasa, its own matplotlib draws: nothing is added.
+    environ = env_for(workspace, RUNNER_TEMP=str(workspace / "tmp"),
+                      CI_TOOLKIT_RASA_VERSION="3.6.20-full")
+    _, commands = install_plan(environ, source=Path("/action"), with_rasa=True, python="py",
+                               with_plotting=True)
+    assert "matplotlib" not in commands[1]
+    merge = (Path(__file__).resolve().parents[2] / "matrix" / "merge" / "action.yml").read_text()
+    assert "install --without-rasa --with-plotting" in merge
+
+
 # --- the command line the actions run ------------------------------------------------------
 
 

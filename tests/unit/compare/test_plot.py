@@ -4,6 +4,7 @@ interpreter, is tests/integration/test_compare.py."""
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import stat
@@ -98,3 +99,25 @@ def test_a_rasa_that_is_no_python_script_cannot_plot(tmp_path: Path) -> None:
     binary.write_bytes(b"\x7fELF")
     with pytest.raises(ToolkitError, match="is not a Python script"):
         draw(plot_spec(_section(), tmp_path / "p.png"), rasa_executable=str(binary), env={})
+
+
+def test_without_rasa_the_toolkits_own_matplotlib_draws_it(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from ci_toolkit.compare import run as compare_run
+    from ci_toolkit.proc import Console
+
+    script = ("import json, sys; "
+              f"open(json.load(sys.stdin)[\"out\"], \"wb\").write({PNG_SIGNATURE!r})")
+    python = str(Path(_fake_rasa(tmp_path, script)).with_name("python"))  # its interpreter
+    said = io.StringIO()
+    console = Console(said)
+    # Neither rasa nor matplotlib: the comparison is kept without its picture, and says why.
+    monkeypatch.setattr(compare_run, "own_interpreter_draws", lambda: False)
+    assert compare_run._plot(_section(), tmp_path / "a.png", executable=None, env={},
+                             console=console) is None
+    assert "neither rasa nor matplotlib is installed here" in said.getvalue()
+    # ci-toolkit installed with matplotlib (the matrix merge job): its own interpreter draws.
+    monkeypatch.setattr(compare_run, "own_interpreter_draws", lambda: True)
+    monkeypatch.setattr(compare_run.sys, "executable", python)
+    assert compare_run._plot(_section(), tmp_path / "b.png", executable=None,
+                             env=dict(os.environ), console=console) == tmp_path / "b.png"
