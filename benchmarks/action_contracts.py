@@ -100,7 +100,6 @@ def _row(name: str, transport: str, samples: list[dict[str, object]]) -> str:
             f"{startup / wall:.0%} | {'yes' if passed else 'no'} |")
 
 
-
 # A 1-minute load average above this on the 2-core machines means other work shared the CPUs.
 BUSY_LOAD = 1.5
 
@@ -111,10 +110,18 @@ def _load_caveat(load_average: float) -> str:
     return (" The machine was shared and loaded by other work during the run: read the "
             "figures as an order of magnitude, not a baseline.")
 
-def write_section(record: dict[str, object]) -> None:
+def section() -> list[str]:
+    """The section of the latest recorded run, or none before the benchmark has run (for
+    benchmarks/run_benchmarks.py, which writes RESULTS.md as a whole)."""
+    if not RESULTS_JSON.exists():
+        return []
+    return [*section_lines(json.loads(RESULTS_JSON.read_text())[-1])]
+
+
+def section_lines(record: dict[str, object]) -> list[str]:
     rows = [_row(str(run["project"]), str(run["transport"]), list(run["samples"]))  # type: ignore[arg-type]
             for run in record["runs"]]  # type: ignore[attr-defined]
-    section = "\n".join([
+    return [
         SECTION, "",
         "Written by `benchmarks/action_contracts.py`: the whole `ci-toolkit actions test` "
         "(server started and stopped by the command) with rasa-sdk "
@@ -124,7 +131,11 @@ def write_section(record: dict[str, object]) -> None:
         f"ended: {record['load_average']}).{_load_caveat(record['load_average'])}", "",
         "| project | transport | checks | wall (s), median | start-up (s) | start-up share "
         "| all passed |",
-        "|---|---|---:|---:|---:|---:|---|", *rows, ""])
+        "|---|---|---:|---:|---:|---:|---|", *rows, ""]
+
+
+def write_section(record: dict[str, object]) -> None:
+    section = "\n".join(section_lines(record))
     text = RESULTS_MD.read_text()
     start = text.find(SECTION)
     if start == -1:

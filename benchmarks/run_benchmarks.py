@@ -35,7 +35,12 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from benchmarks import generate_assistant, model_loads_report  # noqa: E402
+from benchmarks import (  # noqa: E402
+    action_contracts,
+    generate_assistant,
+    model_loads_report,
+    sharded_cv_report,
+)
 from benchmarks.generate_assistant import generate  # noqa: E402
 from benchmarks.peak_memory import PeakMemory  # noqa: E402
 from tests import project_changes  # noqa: E402
@@ -371,6 +376,8 @@ def render(results: dict) -> str:
               f"- Summary Markdown of a 300-intent report against its baseline: "
               f"{summary * 1000:.1f} ms (median of {len(results['summary_300_s'])}).", ""]
     lines += model_loads_report.section()
+    lines += sharded_cv_report.section()
+    lines += action_contracts.section()
     return "\n".join(lines)
 
 

@@ -6,6 +6,8 @@
 #
 #   scripts/benchmark.sh [--repeats 3] [--large-repeats 1] [--large-intents 200] [--append]
 #   scripts/benchmark.sh --model-loads [--repeats 2] [--skip-large]   (benchmarks/model_loads.py)
+#   scripts/benchmark.sh --sharded-cv [--intents 200] [--folds 5] [--repeats 1]
+#                                     (benchmarks/sharded_cv.py; see its --help)
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
@@ -15,5 +17,9 @@ cd "$REPO_ROOT"
 if [[ "${1:-}" == "--model-loads" ]]; then  # the test stages' model loads (model_loads.py)
     shift
     exec "$VENV/bin/python" benchmarks/model_loads.py "$@"
+fi
+if [[ "${1:-}" == "--sharded-cv" ]]; then  # one-process vs sharded cross-validation (sharded_cv.py)
+    shift
+    exec "$VENV/bin/python" benchmarks/sharded_cv.py "$@"
 fi
 exec "$VENV/bin/python" benchmarks/run_benchmarks.py "$@"
