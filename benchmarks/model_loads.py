@@ -1,7 +1,7 @@
 """Model loads of the test stages: `rasa test core` + `rasa test nlu` as two commands against
 `ci-toolkit test --jobs 1` (one load in the model evaluator), side by side in one run.
 
-    scripts/benchmark.sh --model-loads [--repeats 2] [--skip-large]
+    scripts/benchmark.sh --model-loads [--repeats 2] [--skip-large] [--skip-example] [--append]
 
 On the example and on the generated assistant (benchmarks/generate_assistant.py), after one
 `rasa train`, each repeat runs, one after the other:
@@ -146,6 +146,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--skip-large", action="store_true")
+    parser.add_argument("--skip-example", action="store_true",
+                        help="measure the generated assistant only (with --append, the "
+                             "example's earlier runs are kept)")
     parser.add_argument("--large-intents", type=int, default=200)
     parser.add_argument("--append", action="store_true")
     args = parser.parse_args()
@@ -154,8 +157,8 @@ def main() -> None:
     results["machine"] = machine()
     with tempfile.TemporaryDirectory(prefix="ci-toolkit-loads-") as tmp:
         workdir = Path(tmp)
-        projects = {"example (coffeebot)": fresh_copy(REPO / "examples" / "coffeebot",
-                                                      workdir, "example")}
+        projects = {} if args.skip_example else {
+            "example (coffeebot)": fresh_copy(REPO / "examples" / "coffeebot", workdir, "example")}
         if not args.skip_large:
             large = workdir / "large"
             examples = generate(large, intents=args.large_intents, examples=10, seed=7,
