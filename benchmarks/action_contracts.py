@@ -31,6 +31,7 @@ sys.path.insert(0, str(REPO_ROOT))
 
 import requests  # noqa: E402
 
+from benchmarks import results_md  # noqa: E402
 from ci_toolkit.actions.request import ActionsRequest  # noqa: E402
 from ci_toolkit.actions.workflow import run_contract_tests  # noqa: E402
 from ci_toolkit.proc import Console  # noqa: E402
@@ -135,15 +136,8 @@ def section_lines(record: dict[str, object]) -> list[str]:
 
 
 def write_section(record: dict[str, object]) -> None:
-    section = "\n".join(section_lines(record))
-    text = RESULTS_MD.read_text()
-    start = text.find(SECTION)
-    if start == -1:
-        text = text.rstrip("\n") + "\n\n" + section
-    else:
-        end = text.find("\n## ", start + len(SECTION))
-        text = text[:start] + section + (text[end + 1:] if end != -1 else "")
-    RESULTS_MD.write_text(text)
+    RESULTS_MD.write_text(results_md.replace_section(RESULTS_MD.read_text(), SECTION,
+                                                     section_lines(record)))
 
 
 def main() -> None:

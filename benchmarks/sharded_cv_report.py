@@ -10,6 +10,8 @@ from pathlib import Path
 from statistics import median
 from typing import Any
 
+from benchmarks import results_md
+
 RESULTS_FILE = Path(__file__).resolve().parent / "results-sharded-cv.json"
 HEADING = "## Sharded cross-validation"
 # The requirement: a matrix's critical path at most this share of the one-process wall time.
@@ -128,21 +130,7 @@ def render_section(record: dict[str, Any]) -> list[str]:
 def replace_section(text: str, section: list[str]) -> str:
     """``text`` with this benchmark's section replaced by ``section``, or added at the end;
     every other section is left as it was, byte for byte."""
-    body = "\n".join(section).rstrip("\n") + "\n"
-    if text.startswith(HEADING + "\n"):
-        start = 0
-    elif (found := text.find("\n" + HEADING + "\n")) != -1:
-        start = found + 1
-    elif not text:
-        return body
-    else:
-        # Only newlines are added, so the section before keeps its bytes.
-        separator = "" if text.endswith("\n\n") else "\n" if text.endswith("\n") else "\n\n"
-        return text + separator + body
-    end = text.find("\n## ", start + len(HEADING))
-    if end == -1:
-        return text[:start] + body
-    return text[:start] + body + "\n" + text[end + 1:]
+    return results_md.replace_section(text, HEADING, section)
 
 
 def section(results_file: Path = RESULTS_FILE) -> list[str]:
