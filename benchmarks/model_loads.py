@@ -2,14 +2,17 @@
 `ci-toolkit test --jobs 1` (one load in the model evaluator), side by side in one run.
 
     scripts/benchmark.sh --model-loads [--repeats 2] [--skip-large] [--skip-example] [--append]
+                                       [--thread-variants]
 
 On the example and on the generated assistant (benchmarks/generate_assistant.py), after one
 `rasa train`, each repeat runs, one after the other:
   raw        the two rasa commands, as separate processes (what the pipeline did before)
-  toolkit    `ci-toolkit test --model M --jobs 1 --no-cache`
-  load       `Agent.load` of the model alone, in rasa's interpreter: what one load costs
-  variants   the toolkit run with TensorFlow's thread pools set (TF_INTRA_OP_/
-             TF_INTER_OP_PARALLELISM_THREADS), to see whether a load gets cheaper
+  toolkit    `ci-toolkit test --model M --jobs 1 --no-cache`: one load, for evaluation only
+  load       `Agent.load` of the model alone, in rasa's interpreter, with rasa's own load and
+             with the evaluation-only load (ci_toolkit/rasa/evaluator_worker.py)
+  variants   the toolkit run with rasa's own load (CI_TOOLKIT_EVALUATION_LOAD=rasa), and with
+             --thread-variants also with TensorFlow's thread pools set (TF_INTRA_OP_/
+             TF_INTER_OP_PARALLELISM_THREADS)
 Every toolkit run's result files are compared with the raw run's (JSON by value, YAML by
 text); a variant that changes a number is reported as such. Loads are counted from rasa's own
 "Loading model" lines. Results: benchmarks/results-model-loads.json, rendered into
@@ -39,7 +42,11 @@ from benchmarks.run_benchmarks import ENV, LARGE_EPOCHS, RASA, commit, fresh_cop
 
 LOADING = "Loading model"
 COMPARED = (".json", ".yml")
+WORKER_DIR = REPO / "ci_toolkit" / "rasa"
 VARIANTS: dict[str, dict[str, str]] = {
+    "rasa's own load": {"CI_TOOLKIT_EVALUATION_LOAD": "rasa"},
+}
+THREAD_VARIANTS: dict[str, dict[str, str]] = {
     "TF threads 1/1": {"TF_INTRA_OP_PARALLELISM_THREADS": "1",
                        "TF_INTER_OP_PARALLELISM_THREADS": "1"},
     "TF threads 2/2": {"TF_INTRA_OP_PARALLELISM_THREADS": "2",
@@ -47,6 +54,10 @@ VARIANTS: dict[str, dict[str, str]] = {
 }
 _LOAD_ONLY = """
 import sys, time
+if sys.argv[2] == "evaluation":
+    sys.path.insert(0, sys.argv[3])
+    import evaluator_worker
+    evaluator_worker._load_for_evaluation()
 from rasa.core.agent import Agent
 started = time.monotonic()
 Agent.load(model_path=sys.argv[1])
@@ -96,9 +107,10 @@ def toolkit_tests(project: Path, model: Path, out: Path,
             "nlu_s": seconds.get("test_nlu"), "loads": logs.count(LOADING)}
 
 
-def load_only(model: Path) -> float:
+def load_only(model: Path, kind: str) -> float:
+    """Seconds of one `Agent.load`: ``kind`` "rasa" (rasa's own) or "evaluation"."""
     python = str(Path(shutil.which(RASA) or RASA).resolve().parent / "python")
-    _, output = _run([python, "-c", _LOAD_ONLY, str(model)], cwd=REPO)
+    _, output = _run([python, "-c", _LOAD_ONLY, str(model), kind, str(WORKER_DIR)], cwd=REPO)
     found = re.search(r"^LOAD_SECONDS=([0-9.]+)$", output, re.MULTILINE)
     if found is None:
         raise SystemExit(f"the load-only script printed no time:\n{output[-2000:]}")
@@ -122,22 +134,25 @@ def differences(raw: Path, ours: Path) -> list[str]:
     return different
 
 
-def measure(project: Path, model: Path, work: Path) -> dict[str, Any]:
+def measure(project: Path, model: Path, work: Path,
+            variants: dict[str, dict[str, str]]) -> dict[str, Any]:
     shutil.rmtree(work, ignore_errors=True)
     raw = raw_tests(project, model, work / "raw")
     log(f"  raw: {raw['wall_s']:.1f} s, {raw['loads']} loads")
     ours = toolkit_tests(project, model, work / "toolkit")
     ours["differs"] = differences(work / "raw", work / "toolkit")
     log(f"  toolkit: {ours['wall_s']:.1f} s, {ours['loads']} loads, differs: {ours['differs']}")
-    load_s = load_only(model)
-    log(f"  one load: {load_s:.1f} s")
-    variants = {}
-    for name, env in VARIANTS.items():
-        out = work / name.replace(" ", "-").replace("/", "-")
-        variants[name] = {**toolkit_tests(project, model, out, env),
+    load_s = load_only(model, "rasa")
+    evaluation_load_s = load_only(model, "evaluation")
+    log(f"  one load: {load_s:.1f} s; for evaluation: {evaluation_load_s:.1f} s")
+    measured = {}
+    for name, env in variants.items():
+        out = work / re.sub(r"[^a-z0-9]+", "-", name.lower())
+        measured[name] = {**toolkit_tests(project, model, out, env),
                           "differs": differences(work / "raw", out)}
-        log(f"  {name}: {variants[name]['wall_s']:.1f} s, differs: {variants[name]['differs']}")
-    return {"raw": raw, "toolkit": ours, "load_s": load_s, "variants": variants,
+        log(f"  {name}: {measured[name]['wall_s']:.1f} s, differs: {measured[name]['differs']}")
+    return {"raw": raw, "toolkit": ours, "load_s": load_s,
+            "evaluation_load_s": evaluation_load_s, "variants": measured,
             "date": time.strftime("%Y-%m-%d %H:%M"), "commit": commit(),
             "load_average": os.getloadavg()[0]}
 
@@ -151,9 +166,14 @@ def main() -> None:
                              "example's earlier runs are kept)")
     parser.add_argument("--large-intents", type=int, default=200)
     parser.add_argument("--append", action="store_true")
+    parser.add_argument("--thread-variants", action="store_true",
+                        help="also run the toolkit with TensorFlow's thread pools set")
     args = parser.parse_args()
-    results = (json.loads(RESULTS_FILE.read_text()) if args.append and RESULTS_FILE.exists()
-               else {"projects": {}})
+    variants = {**VARIANTS, **(THREAD_VARIANTS if args.thread_variants else {})}
+    earlier = json.loads(RESULTS_FILE.read_text()) if RESULTS_FILE.exists() else {}
+    results = earlier if args.append else {"projects": {}}
+    # Findings of earlier runs that this one does not repeat, written down by hand.
+    results["findings"] = earlier.get("findings", [])
     results["machine"] = machine()
     with tempfile.TemporaryDirectory(prefix="ci-toolkit-loads-") as tmp:
         workdir = Path(tmp)
@@ -172,7 +192,7 @@ def main() -> None:
         for index in range(args.repeats):
             for name, project in projects.items():
                 log(f"{name}: repeat {index + 1}/{args.repeats}")
-                run = measure(project, models[name], workdir / "runs")
+                run = measure(project, models[name], workdir / "runs", variants)
                 results["projects"].setdefault(name, []).append(run)
                 RESULTS_FILE.write_text(json.dumps(results, indent=1) + "\n")
     subprocess.run([sys.executable, str(REPO / "benchmarks" / "run_benchmarks.py"),

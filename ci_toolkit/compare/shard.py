@@ -52,19 +52,21 @@ def read_measurement(out: Path, training_examples: int) -> dict[str, Any]:
             "training_examples": training_examples}
 
 
-def _model(runtime: runner.RasaRuntime, project: RasaProject, *, train: Path, test: Path,
-           workdir: Path, name: str, percentage: int) -> Path:
+def _model(runtime: runner.RasaRuntime, rasa: rasa_steps.RunsRasa, project: RasaProject, *,
+           train: Path, test: Path, workdir: Path, name: str, percentage: int) -> Path:
     """Train the config at one percentage and test it; the directory of rasa's reports."""
     where = f"{percentage}%_exclusion"
     logs = workdir / "logs"
     model = rasa_steps.train_nlu(
         runtime, project, train_data=train, models=workdir / "models" / where,
         log_file=logs / f"train-{percentage}.log", model_name=name,
-        label=f"compare train {percentage}%", what=f"the run's training data less {percentage}%")
+        label=f"compare train {percentage}%", what=f"the run's training data less {percentage}%",
+        rasa=rasa)
     out = workdir / "rasa" / where
     rasa_steps.test_nlu(runtime, project, model=model, data=test, out=out,
                         log_file=logs / f"test-{percentage}.log",
-                        label=f"compare test {percentage}%", what="the run's test data")
+                        label=f"compare test {percentage}%", what="the run's test data",
+                        rasa=rasa)
     return out
 
 
@@ -84,13 +86,17 @@ def run_compare_shard(request: CompareRequest, *, console: Console,
     workdir = own_directory(request.workdir(project).resolve(), project, configs)
     runtime = rasa_runtime(request, project, console=console, environ=environ)
     measurements = []
-    for percentage in request.percentages:
-        fold = training_fold(split, percentage=percentage, seed=request.seed, runs=request.runs)
-        files = write_fold(fold, data, workdir / "data" / f"{percentage}%_exclusion")
-        out = _model(runtime, project, train=files.train, test=files.test, workdir=workdir,
-                     name=config.name, percentage=percentage)
-        examples = sum(len(found) for found in fold.train.values())
-        measurements.append({"exclusion_percentage": percentage, **read_measurement(out, examples)})
+    # One rasa interpreter for the shard's commands: rasa and TensorFlow are imported once.
+    with rasa_steps.one_interpreter(runtime, log_file=workdir / "logs" / "rasa.log") as rasa:
+        for percentage in request.percentages:
+            fold = training_fold(split, percentage=percentage, seed=request.seed,
+                                 runs=request.runs)
+            files = write_fold(fold, data, workdir / "data" / f"{percentage}%_exclusion")
+            out = _model(runtime, rasa, project, train=files.train, test=files.test,
+                         workdir=workdir, name=config.name, percentage=percentage)
+            examples = sum(len(found) for found in fold.train.values())
+            measurements.append({"exclusion_percentage": percentage,
+                                 **read_measurement(out, examples)})
     report = shard_report(
         request, shard, measurements=measurements, data_fingerprint=data.fingerprint(),
         configs=[{"name": c.name, "file": project.relative(c.path),

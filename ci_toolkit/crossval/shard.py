@@ -4,11 +4,13 @@ Fold i of N: the toolkit writes the fold's training and test data (split.py), th
 `rasa train nlu` on the training data with the project's config, `rasa test nlu` of that
 model on the training data (the fold's train metrics, as rasa's cross-validation computes
 them) and on the test data with ``--successes``, so every test prediction is on disk. The
+three commands run in one rasa interpreter (rasa_steps.one_interpreter), which loads the model
+once for both tests, as rasa's own one-process cross-validation does. The
 shard report holds the fold's predictions and metrics; merge.py pools the shards.
 
 Layout under the results directory (default PROJECT/results/cross-validate/shard-I-of-N):
-data/train.yml, data/test.yml, models/fold-I.tar.gz, train/, test/ (rasa's files), logs/,
-and shard-report.json.
+data/train.yml, data/test.yml, models/fold-I.tar.gz, train/, test/ (rasa's files), logs/
+(each command's log, and rasa.log of the interpreter), and shard-report.json.
 """
 
 from __future__ import annotations
@@ -134,17 +136,20 @@ def run_shard(plan: ShardPlan, *, console: Console, environ: dict[str, str] | No
                                   rasa_cache=None)
     runtime = runner.RasaRuntime(executable=executable, project=project, env=env,
                                  console=console, timeout_s=plan.timeout_s)
-    model = rasa_steps.train_nlu(runtime, project, train_data=files.train,
-                                 models=workdir / "models", log_file=logs / "train.log",
-                                 model_name=f"fold-{plan.fold}", label="crossval train",
-                                 what="the fold's training data")
-    if plan.train_metrics:
-        rasa_steps.test_nlu(runtime, project, model=model, data=files.train,
-                            out=workdir / "train", log_file=logs / "test-train.log",
-                            label="crossval train", what="the fold's train data")
-    rasa_steps.test_nlu(runtime, project, model=model, data=files.test, out=workdir / "test",
-                        log_file=logs / "test-test.log", label="crossval test",
-                        what="the fold's test data", extra=["--successes"])
+    with rasa_steps.one_interpreter(runtime, log_file=logs / "rasa.log") as rasa:
+        model = rasa_steps.train_nlu(runtime, project, train_data=files.train,
+                                     models=workdir / "models", log_file=logs / "train.log",
+                                     model_name=f"fold-{plan.fold}", label="crossval train",
+                                     what="the fold's training data", rasa=rasa)
+        if plan.train_metrics:
+            rasa_steps.test_nlu(runtime, project, model=model, data=files.train,
+                                out=workdir / "train", log_file=logs / "test-train.log",
+                                label="crossval train", what="the fold's train data",
+                                rasa=rasa)
+        rasa_steps.test_nlu(runtime, project, model=model, data=files.test,
+                            out=workdir / "test", log_file=logs / "test-test.log",
+                            label="crossval test", what="the fold's test data",
+                            extra=["--successes"], rasa=rasa)
     report = shard_report(plan, data_fingerprint=data.fingerprint(),
                           config_sha256=file_sha256(project.config), workdir=workdir,
                           expected=sum(len(found) for found in fold.test.values()),

@@ -1,5 +1,7 @@
 """The model evaluator: one rasa interpreter that runs a pipeline run's `rasa test` commands
-one after the other, so that the model both test stages need is loaded once.
+(or a cross-validation or comparison shard's `rasa train nlu` and `rasa test nlu` commands)
+one after the other, so that the model both test stages need is loaded once, and loaded for
+evaluation only (evaluator_worker.py says how), and rasa is imported once.
 
 Loading a model is most of what `rasa test core` and `rasa test nlu` do on a small test set:
 rasa builds every TensorFlow graph with a one-batch fit before it loads the weights. Run as
@@ -21,7 +23,7 @@ import socket
 import subprocess
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TextIO
 
@@ -78,7 +80,8 @@ class ModelEvaluator:
         self._channel: socket.socket | None = None
         self._unavailable: str | None = None
 
-    def run(self, argv: Sequence[str], *, label: str, log_file: Path) -> proc.Completed:
+    def run(self, argv: Sequence[str], *, label: str, log_file: Path,
+            extra_env: Mapping[str, str] | None = None) -> proc.Completed:
         with self._lock:
             if self._channel is None and self._unavailable is None:
                 self._unavailable = self._start()
@@ -88,8 +91,10 @@ class ModelEvaluator:
                         f"The model evaluator did not start ({self._unavailable}); each test "
                         "command loads the model in its own process.")
             if self._unavailable:
-                return self._runtime.run(argv, label=label, log_file=log_file)
-            return self._request(argv, label=label, log_file=log_file)
+                return self._runtime.run(argv, label=label, log_file=log_file,
+                                         extra_env=extra_env)
+            return self._request(argv, label=label, log_file=log_file,
+                                 extra_env=dict(extra_env or {}))
 
     def close(self) -> None:
         """End the worker (it exits when its socket closes); idempotent."""
@@ -152,12 +157,13 @@ class ModelEvaluator:
             interrupts.stop_group(child, grace_s=0)
             interrupts.forget(child)
 
-    def _request(self, argv: Sequence[str], *, label: str, log_file: Path) -> proc.Completed:
+    def _request(self, argv: Sequence[str], *, label: str, log_file: Path,
+                 extra_env: dict[str, str]) -> proc.Completed:
         assert self._channel is not None and self._child is not None
         channel, child = self._channel, self._child
         argv = tuple(str(a) for a in argv)
         output = proc.Output(label, self._runtime.console, log_file,
-                             proc.environment_redactor(self._runtime.env))
+                             proc.environment_redactor({**self._runtime.env, **extra_env}))
         interrupts.check()
         log = proc.open_log(log_file, output.announce((self._runtime.executable, *argv)))
         stdout_r, stdout_w = os.pipe()
@@ -165,8 +171,8 @@ class ModelEvaluator:
         started = time.monotonic()
         try:
             try:
-                socket.send_fds(channel, [json.dumps({"argv": list(argv)}).encode()],
-                                [stdout_w, stderr_w])
+                request = {"argv": list(argv), "env": extra_env}
+                socket.send_fds(channel, [json.dumps(request).encode()], [stdout_w, stderr_w])
             finally:  # the worker holds its own copies until the command ends (then: EOF)
                 os.close(stdout_w)
                 os.close(stderr_w)

@@ -6,19 +6,27 @@ never in the toolkit's: it imports the standard library and rasa, nothing of ci_
 ci_toolkit/rasa/evaluator.py starts it and talks to it.
 
 Each command is rasa's own command line, run by rasa's own entry point (`rasa.__main__.main`),
-so its arguments, files and messages are exactly those of the separate CLI command. The one
-difference: `Agent.load` of a model file that an earlier command already loaded returns that
-agent instead of loading it again (loading builds every TensorFlow graph with a one-batch fit;
-on the example it is most of a test command's time).
+so its arguments, files and messages are exactly those of the separate CLI command. Two
+differences, both in how a model is loaded, neither in what it predicts:
+- `Agent.load` of a model file that an earlier command already loaded returns that agent
+  instead of loading it again;
+- a TensorFlow component is loaded for evaluation only (`_load_for_evaluation`): rasa's own
+  load runs a one-batch training step to build the training graph before it reads the
+  weights (on the example, 80 % of a test command's time), which evaluation never uses.
+  The weights come from the same checkpoint; a check that every variable the model created
+  was read from it guards each load, and rasa's own load is used when it fails.
+  CI_TOOLKIT_EVALUATION_LOAD=rasa turns it off.
 
 Protocol, over the SOCK_SEQPACKET socket whose file descriptor is argv[1]:
-  request:  {"argv": [...]} with two file descriptors attached (SCM_RIGHTS), the write ends of
+  request:  {"argv": [...], "env": {NAME: VALUE}} (the command's own environment variables,
+            set while it runs) with two file descriptors attached (SCM_RIGHTS), the write ends of
             the pipes that become the command's stdout and stderr;
   answer:   {"returncode": N} once the command has ended and both pipes are closed.
 The worker ends when the toolkit closes the socket.
 """
 from __future__ import annotations
 
+import inspect
 import json
 import os
 import socket
@@ -50,6 +58,62 @@ def _reuse_loaded_models() -> None:
     Agent.load = classmethod(load_once)
 
 
+# The parameters of rasa's RasaModel.load (rasa 3.x) the evaluation-only load stands in for.
+_LOAD_PARAMETERS = ["cls", "model_file_name", "model_data_example", "predict_data_example",
+                    "finetune_mode"]
+
+
+def _load_weights_only(cls: type, model_file_name: str, predict_data_example: Any,
+                       args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    """rasa's RasaModel.load without its one-batch `fit`: the model reads the checkpoint,
+    and each variable is restored as the first prediction creates it (TensorFlow's deferred
+    restoration). Raises when a variable the model created has no value in the checkpoint."""
+    import tensorflow as tf
+    from rasa.utils.tensorflow.constants import LEARNING_RATE, RUN_EAGERLY
+
+    model = cls(*args, **kwargs)
+    config = kwargs.get("config", {})
+    model.compile(optimizer=tf.keras.optimizers.Adam(config.get(LEARNING_RATE, 0.001)),
+                  run_eagerly=config.get(RUN_EAGERLY))
+    status = model.load_weights(model_file_name)
+    # rasa's load predicts once too (to trace the prediction graph); here it also builds
+    # the layers, so the restored values are in place before any real prediction.
+    model.run_inference(predict_data_example)
+    status.assert_existing_objects_matched()
+    status.expect_partial()  # the optimizer's slot values: training only
+    return model
+
+
+def _load_for_evaluation() -> None:
+    """Make rasa's RasaModel.load skip the training step when the model is for prediction
+    (not fine-tuning); see the module's docstring."""
+    if os.environ.get("CI_TOOLKIT_EVALUATION_LOAD", "").strip().lower() == "rasa":
+        return
+    try:
+        from rasa.utils.tensorflow.models import RasaModel
+    except ImportError:  # a rasa without TensorFlow components
+        return
+    full_load = RasaModel.load.__func__  # type: ignore[attr-defined]
+    if list(inspect.signature(full_load).parameters)[:5] != _LOAD_PARAMETERS:
+        return  # a rasa whose load this was not written for: its own load, unchanged
+
+    def load(cls: type, model_file_name: str, model_data_example: Any,
+             predict_data_example: Any = None, finetune_mode: bool = False,
+             *args: Any, **kwargs: Any) -> Any:
+        if not finetune_mode and predict_data_example is not None:
+            try:
+                return _load_weights_only(cls, model_file_name, predict_data_example, args,
+                                          kwargs)
+            except Exception as error:  # rasa's own load decides
+                print(f"ci-toolkit: the evaluation-only load of {cls.__name__} failed "
+                      f"({type(error).__name__}: {error}); loading it as rasa does.",
+                      file=sys.stderr)
+        return full_load(cls, model_file_name, model_data_example, predict_data_example,
+                         finetune_mode, *args, **kwargs)
+
+    RasaModel.load = classmethod(load)  # type: ignore[method-assign]
+
+
 # The warning filters a fresh interpreter starts with (PYTHONWARNINGS included).
 _STARTING_FILTERS = list(warnings.filters)
 
@@ -71,9 +135,11 @@ def _exit_code(stop: SystemExit) -> int:
     return 1
 
 
-def _run_command(argv: list[str], stdout_fd: int, stderr_fd: int) -> int:
+def _run_command(argv: list[str], env: dict[str, str], stdout_fd: int, stderr_fd: int) -> int:
     import rasa.__main__
 
+    saved_env = {name: os.environ.get(name) for name in env}
+    os.environ.update(env)
     sys.stdout.flush()
     sys.stderr.flush()
     saved = os.dup(1), os.dup(2)
@@ -99,6 +165,11 @@ def _run_command(argv: list[str], stdout_fd: int, stderr_fd: int) -> int:
         os.dup2(saved[1], 2)
         os.close(saved[0])
         os.close(saved[1])
+        for name, value in saved_env.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
     return code
 
 
@@ -108,7 +179,7 @@ def serve(channel: socket.socket) -> None:
         if not message:
             return
         request = json.loads(message)
-        code = _run_command(request["argv"], fds[0], fds[1])
+        code = _run_command(request["argv"], request.get("env") or {}, fds[0], fds[1])
         channel.send(json.dumps({"returncode": code}).encode())
 
 
@@ -120,6 +191,7 @@ def main() -> int:
         print(f"rasa cannot be imported by {sys.executable}: {error}", file=sys.stderr)
         return 3
     _reuse_loaded_models()
+    _load_for_evaluation()
     channel.send(json.dumps({"ready": True}).encode())
     serve(channel)
     return 0

@@ -2,11 +2,13 @@
 what `rasa test core` and `rasa test nlu`, run as two separate commands, write; and a failing
 test story is reported, fails the run with its gate and passes without it.
 
-One test on a model without TensorFlow (it trains in seconds and still has an intent
-classifier, an entity extractor and policies, so every report the comparison needs exists):
-the pipeline trains it and tests it with one load, the raw commands load it twice, and the
-rerun without the gate restores both stages from the cache. What one load costs on the
-example's own model is measured in benchmarks/model_loads.py, not here."""
+One test on a model with every kind of TensorFlow component rasa has (DIETClassifier with
+its randomly connected layers, ResponseSelector, TEDPolicy), each small and trained for a few
+epochs: the worker loads them for evaluation only (no training step), so the comparison with
+rasa's own loads in the raw commands is what proves that load exact. The pipeline trains the
+model and tests it with one load, the raw commands load it twice, and the rerun without the
+gate restores both stages from the cache. What the loads cost on the example's own model is
+measured in benchmarks/model_loads.py, not here."""
 
 from __future__ import annotations
 
@@ -20,7 +22,7 @@ from ci_toolkit.pipeline.project import load_project
 from ci_toolkit.rasa import runner
 from tests import project_changes
 from tests.integration.pipeline_runs import ci_toolkit
-from tests.rasa_support import RASA_ENV, copy_example, rasa_executable, use_light_nlu_pipeline
+from tests.rasa_support import RASA_ENV, copy_example, rasa_executable
 
 pytestmark = [pytest.mark.rasa, pytest.mark.slow]
 
@@ -32,6 +34,33 @@ LOADING = "Loading model"  # rasa's processor logs it each time it loads a model
 SAME_HASH_SEED = {"PYTHONHASHSEED": "0"}
 # Rasa's plots are pictures of the same numbers; the numbers themselves are compared.
 COMPARED = {".json", ".yml", ".txt"}
+# Small, but every layer kind of the example's components: transformer, randomly connected
+# dense layers (density < 1), CRF entity head, response and dialogue embeddings; TED as the
+# example has it.
+SMALL_TENSORFLOW_CONFIG = """recipe: default.v1
+assistant_id: coffeebot-evaluator-test
+language: en
+pipeline:
+  - name: WhitespaceTokenizer
+  - name: CountVectorsFeaturizer
+  - name: DIETClassifier
+    epochs: 5
+    number_of_transformer_layers: 1
+    transformer_size: 32
+    hidden_layers_sizes: {text: [32], label: [32]}
+    embedding_dimension: 10
+  - name: EntitySynonymMapper
+  - name: ResponseSelector
+    epochs: 5
+  - name: FallbackClassifier
+    threshold: 0.3
+policies:
+  - name: MemoizationPolicy
+  - name: RulePolicy
+  - name: TEDPolicy
+    max_history: 5
+    epochs: 5
+"""
 
 
 def _separate_commands(project: Path, model: Path, out: Path) -> str:
@@ -57,8 +86,7 @@ def _files(directory: Path) -> dict[str, str]:
 def test_one_model_load_writes_what_the_two_commands_write_and_a_failing_story_is_gated(
         tmp_path: Path) -> None:
     project = copy_example(tmp_path / "coffeebot")
-    use_light_nlu_pipeline(project, extra_components="  - name: CRFEntityExtractor\n",
-                           light_policies=True)
+    (project / "config.yml").write_text(SMALL_TENSORFLOW_CONFIG)
     project_changes.add_failing_test_story(project)
 
     # Two jobs: both test stages are ready at once and must still share the one load.
@@ -71,6 +99,7 @@ def test_one_model_load_writes_what_the_two_commands_write_and_a_failing_story_i
     both_logs = "".join((ours / "logs" / f"{stage}.log").read_text()
                         for stage in ("test_core", "test_nlu"))
     assert both_logs.count(LOADING) == 1, both_logs[-3000:]
+    assert "evaluation-only load" not in both_logs  # no fallback to rasa's load
 
     assert run.report is not None
     raw_output = _separate_commands(project, Path(run.report["model"]["path"]),
@@ -102,7 +131,8 @@ def _assert_same_files(raw_dir: Path, ours_dir: Path) -> None:
     ours = {name: text for name, text in ours.items() if not name.startswith("logs/")}
     assert sorted(ours) == sorted(raw)
     assert {"core/story_report.json", "core/failed_test_stories.yml",
-            "nlu/intent_report.json", "nlu/CRFEntityExtractor_report.json"} <= set(ours)
+            "nlu/intent_report.json", "nlu/DIETClassifier_report.json",
+            "nlu/response_selection_report.json", "core/TEDPolicy_report.json"} <= set(ours)
     for name in raw:
         if name.endswith(".json"):
             assert json.loads(ours[name]) == json.loads(raw[name]), name
