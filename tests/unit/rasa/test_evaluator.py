@@ -49,6 +49,8 @@ def main():
         raise RuntimeError("a component crashed")
     elif command == "die":
         os._exit(9)
+    elif command == "env":
+        print(os.environ.get(args[0], "<unset>"))
 ''',
 }
 
@@ -117,6 +119,16 @@ def test_exit_codes_are_those_of_a_separate_process(evaluator: ModelEvaluator, t
     assert stderr_has in done.stderr
     # The worker survives a failed command and serves the next one.
     assert evaluator.run(["exit", "0"], label="test", log_file=tmp_path / "y.log").returncode == 0
+
+
+def test_a_commands_own_environment_variables_are_set_for_it_alone(
+        evaluator: ModelEvaluator, tmp_path: Path) -> None:
+    """A shard's commands run with rasa's component cache off (RASA_MAX_CACHE_SIZE=0), in
+    an interpreter started without it."""
+    first = evaluator.run(["env", "RASA_MAX_CACHE_SIZE"], label="t", log_file=tmp_path / "1.log",
+                          extra_env={"RASA_MAX_CACHE_SIZE": "0"})
+    second = evaluator.run(["env", "RASA_MAX_CACHE_SIZE"], label="t", log_file=tmp_path / "2.log")
+    assert (first.stdout, second.stdout) == ("0\n", "<unset>\n")
 
 
 def test_each_command_shows_its_warnings_as_its_own_process_would(
