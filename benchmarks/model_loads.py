@@ -14,7 +14,10 @@ On the example and on the generated assistant (benchmarks/generate_assistant.py)
              --thread-variants also with TensorFlow's thread pools set (TF_INTRA_OP_/
              TF_INTER_OP_PARALLELISM_THREADS)
 Every toolkit run's result files are compared with the raw run's (JSON by value, YAML by
-text); a variant that changes a number is reported as such. Loads are counted from rasa's own
+text); a variant that changes a number is reported as such. Every command runs with
+PYTHONHASHSEED=0: rasa orders a report's labels by iterating a set, so the last bit of its
+macro and weighted averages follows Python's per-process hash seed, and two runs of the same
+raw command differ there too (tests/integration/test_model_evaluator.py fixes it the same way). Loads are counted from rasa's own
 "Loading model" lines. Results: benchmarks/results-model-loads.json, rendered into
 benchmarks/RESULTS.md by run_benchmarks.py.
 """
@@ -41,6 +44,7 @@ from benchmarks.model_loads_report import RESULTS_FILE  # noqa: E402
 from benchmarks.run_benchmarks import ENV, LARGE_EPOCHS, RASA, commit, fresh_copy, machine  # noqa: E402
 
 LOADING = "Loading model"
+SAME_HASH_SEED = {"PYTHONHASHSEED": "0"}  # see the module's docstring
 COMPARED = (".json", ".yml")
 WORKER_DIR = REPO / "ci_toolkit" / "rasa"
 VARIANTS: dict[str, dict[str, str]] = {
@@ -71,7 +75,7 @@ def log(message: str) -> None:
 
 def _run(argv: list[str], *, cwd: Path, env: dict[str, str] | None = None) -> tuple[float, str]:
     started = time.monotonic()
-    done = subprocess.run(argv, cwd=cwd, env={**ENV, **(env or {})}, text=True,
+    done = subprocess.run(argv, cwd=cwd, env={**ENV, **SAME_HASH_SEED, **(env or {})}, text=True,
                           capture_output=True)
     elapsed = time.monotonic() - started
     if done.returncode != 0:

@@ -28,7 +28,10 @@ def render_section(results: dict[str, Any]) -> list[str]:
              "other in each repeat. \"one load\" is `Agent.load` of the model alone, with "
              "rasa's own load (which runs a one-batch training step first) and with the "
              "evaluation-only load. \"same files\" compares every JSON and YAML file rasa "
-             "wrote with the raw run's.", ""]
+             "wrote with the raw run's; every command runs with PYTHONHASHSEED=0, since rasa "
+             "sums a report's averages in the order of a Python set (runs before 2026-12-01 "
+             "20:30 did not fix it: a difference there in intent_report.json alone may be "
+             "the last bit of an average).", ""]
     for name, runs in results.get("projects", {}).items():
         lines += _project_table(name, runs)
     if results.get("findings"):
