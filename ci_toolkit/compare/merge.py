@@ -1,4 +1,4 @@
-"""Pool the shards of a sharded NLU comparison into the comparison section a one-machine
+"""Pool the shards of a sharded comparison (NLU or core) into the comparison section a one-machine
 `ci-toolkit compare` writes (compare/section.py).
 
 Shards only pool when they are one comparison: the same configs (names, files and contents),
@@ -51,6 +51,7 @@ def merge_compare_shards(shards: Sequence[CompareShard]) -> dict[str, Any]:
         results[shard.identity("config")][shard.identity("run") - 1] = [
             {key: value for key, value in m.items() if key != "exclusion_percentage"}
             for m in shard.measurements]
-    return build_section("nlu", results, files={c["name"]: c["file"] for c in first["configs"]},
+    return build_section(first["kind"], results,
+                         files={c["name"]: c["file"] for c in first["configs"]},
                          runs=runs, percentages=percentages,
                          rasa_version=first["rasa_version"])

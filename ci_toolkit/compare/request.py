@@ -68,8 +68,7 @@ class CompareRequest:
         help="Run only shard i of N, one job of a CI matrix: one config and one run, with "
              "N = configs x runs (shard i is config (i-1) // runs + 1, run (i-1) % runs + 1). "
              "Writes RESULT_DIR/compare/shard-i-of-N/shard-report.json (RESULT_DIR: "
-             "--result-dir, default PROJECT/results); `ci-toolkit merge` pools the shards. "
-             "NLU only.")
+             "--result-dir, default PROJECT/results); `ci-toolkit merge` pools the shards.")
     seed: int = setting(0, envvar="COMPARE_SEED",
                         help="With --shard: seed of each run's data split, the same on every "
                              "machine. Every shard of one comparison takes the same seed.")

@@ -115,8 +115,10 @@ def _compare_core(runtime: runner.RasaRuntime, project: RasaProject, configs: Se
         test_stories=core_files.count_test_stories(project.tests))
 
 
-def _measure(request: CompareRequest, project: RasaProject, configs: Sequence[CheckedConfig],
-             runtime: runner.RasaRuntime, workdir: Path) -> Mapping[str, Any]:
+def measure(request: CompareRequest, project: RasaProject, configs: Sequence[CheckedConfig],
+            runtime: runner.RasaRuntime, workdir: Path) -> Mapping[str, Any]:
+    """Run rasa's comparison of ``configs``; per config name, per run, per percentage, the
+    measurements (also a core comparison shard's, with one config and one run)."""
     names = [config.name for config in configs]
     compare = _compare_nlu if request.kind == "nlu" else _compare_core
     with ExitStack() as stack:
@@ -140,7 +142,7 @@ def run_comparison(request: CompareRequest, *, console: Console,
     project, configs = check_request(request)
     workdir = own_directory(request.workdir(project).resolve(), project, configs)
     runtime = rasa_runtime(request, project, console=console, environ=environ)
-    results = _measure(request, project, configs, runtime, workdir)
+    results = measure(request, project, configs, runtime, workdir)
     section = build_section(request.kind, results,
                             files={c.name: project.relative(c.path) for c in configs},
                             runs=request.runs, percentages=request.percentages,

@@ -1,6 +1,6 @@
 """The report of one comparison shard (`ci-toolkit compare --shard i/N`): one config's numbers
-for one run at every exclusion percentage, and what the shards must agree on to be merged
-(docs/config-comparison.md describes every key).
+for one run at every exclusion percentage (NLU: F1s; core: correct test stories), and what the
+shards must agree on to be merged (docs/config-comparison.md describes every key).
 
 Reading checks the shape, so a truncated artifact is a usage error that names the file and
 the key, never a traceback in the middle of a merge.
@@ -46,7 +46,7 @@ def shard_report(request: CompareRequest, shard: Shard, *, measurements: list[di
                  rasa_version: str | None) -> dict[str, Any]:
     """``configs``: every config of the comparison (name, file, sha256), in the order given."""
     return {
-        "format": FORMAT, "version": VERSION, "kind": "nlu",
+        "format": FORMAT, "version": VERSION, "kind": request.kind,
         "shard": shard.index, "shards": shard.total, "seed": request.seed,
         "runs": request.runs, "run": shard.run, "config": configs[shard.config]["name"],
         "configs": configs, "exclusion_percentages": list(request.percentages),
@@ -61,18 +61,25 @@ def _bad(path: Path, where: str, problem: str) -> UsageError:
                       "wrote.", file=str(path))
 
 
-def _check_measurements(path: Path, found: Any, percentages: Sequence[int]) -> None:
+# The number each kind's measurement must have (compare/section.py reads the rest).
+_REQUIRED = {"nlu": ("intent_f1", (int, float)), "core": ("correct_stories", int)}
+
+
+def _check_measurements(path: Path, found: Any, percentages: Sequence[int], kind: str) -> None:
     if not isinstance(found, list) or len(found) != len(percentages):
         raise _bad(path, "measurements", f"is not a list of {len(percentages)} measurements "
                    "(one per exclusion percentage)")
+    if kind not in _REQUIRED:
+        raise _bad(path, "kind", f"is {kind!r}, not one of {', '.join(_REQUIRED)}")
+    key, types = _REQUIRED[kind]
     for index, (measurement, percentage) in enumerate(zip(found, percentages)):
         where = f"measurements[{index}]"
         if not isinstance(measurement, dict) or \
                 measurement.get("exclusion_percentage") != percentage:
             raise _bad(path, where, f"is not the measurement at {percentage}% exclusion")
-        f1 = measurement.get("intent_f1")
-        if not isinstance(f1, (int, float)) or isinstance(f1, bool):
-            raise _bad(path, f"{where}.intent_f1", "is missing or not a number")
+        value = measurement.get(key)
+        if not isinstance(value, types) or isinstance(value, bool):
+            raise _bad(path, f"{where}.{key}", "is missing or not a number")
 
 
 def check_shape(path: Path, content: dict[str, Any]) -> dict[str, Any]:
@@ -91,5 +98,5 @@ def check_shape(path: Path, content: dict[str, Any]) -> dict[str, Any]:
     percentages = content.get("exclusion_percentages")
     if not isinstance(percentages, list) or not all(isinstance(p, int) for p in percentages):
         raise _bad(path, "exclusion_percentages", "is not a list of integers")
-    _check_measurements(path, content.get("measurements"), percentages)
+    _check_measurements(path, content.get("measurements"), percentages, content["kind"])
     return content

@@ -5,7 +5,8 @@ written for the same predictions. So this module repeats sklearn 1.1's arithmeti
 version rasa 3.6 pins) operation for operation, including numpy's pairwise summation, which
 makes the floats equal to the last bit, not merely close:
 
-- the rows are the gold labels only (rasa passes ``labels=set(targets)``); a label that was
+- the rows are the gold labels only (rasa passes ``labels=set(targets)``, less the
+  excluded label of entity reports); a label that was
   predicted but never gold has no row, yet counts against the precision of nothing and
   against the recall of the gold label it replaced;
 - precision = tp / predicted, recall = tp / support, f1 = 2·p·r / (p + r), 0 when a
@@ -90,12 +91,16 @@ def _confused_with(label: str, confusions: Counter[tuple[str, str]],
             if labels_seen[index] != label and count > 0}
 
 
-def classification_report(targets: Sequence[str], predictions: Sequence[str]
-                          ) -> dict[str, Any]:
-    """The report rasa writes (intent_report.json shape) for these gold/predicted labels."""
+def classification_report(targets: Sequence[str], predictions: Sequence[str], *,
+                          exclude_label: str | None = None) -> dict[str, Any]:
+    """The report rasa writes (intent_report.json shape) for these gold/predicted labels.
+
+    ``exclude_label`` is rasa's for entities (per-token labels, "no_entity"): it gets no row
+    and is never named in ``confused_with``, but its tokens count in ``accuracy`` and
+    against the precision of the labels predicted for them."""
     if len(targets) != len(predictions):
         raise ValueError("targets and predictions differ in length")
-    labels = sorted(set(targets))
+    labels = sorted(set(targets) - {exclude_label})
     if not labels:
         return {}  # rasa: "No labels to evaluate. Skip evaluation." and an empty report
     confusions = Counter(zip(targets, predictions))
@@ -105,7 +110,7 @@ def classification_report(targets: Sequence[str], predictions: Sequence[str]
     correct = sum(1 for target, guess in zip(targets, predictions) if target == guess)
     accuracy = correct / len(targets)
     macro, weighted = _averages(rows)
-    if set(predicted) <= set(labels):
+    if set(targets) | set(predicted) <= set(labels):
         micro = {"precision": accuracy, "recall": accuracy, "f1-score": accuracy,
                  "support": macro["support"]}
     else:  # sklearn's micro average over the rows only; rasa adds accuracy over all
@@ -115,7 +120,10 @@ def classification_report(targets: Sequence[str], predictions: Sequence[str]
                    "micro avg": micro})
     labels_seen = sorted(set(targets) | set(predictions))
     for label in labels:
-        report[label]["confused_with"] = _confused_with(label, confusions, labels_seen)
+        report[label]["confused_with"] = {
+            other: count for other, count in _confused_with(label, confusions,
+                                                            labels_seen).items()
+            if other != exclude_label}
     return report
 
 

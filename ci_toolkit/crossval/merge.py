@@ -7,8 +7,10 @@ of each fold's accuracy, weighted F1 and weighted precision, the numbers rasa lo
 prints them to 3 decimals; here they keep full precision).
 
 Entities: rasa scores entities per token, with the tokens of the model's own tokenizer,
-which its result files do not record. So the pooled entity report (``pooled``) is left
-``null``; the train/test mean ± std per extractor are exact.
+which its result files do not record. A shard run in the model evaluator records the token
+labels rasa scored (``entity_token_labels``); the pooled entity report is recomputed from
+them, with "no_entity" excluded as rasa does. When any shard lacks them, ``pooled`` is
+``null``. The train/test mean ± std per extractor are exact either way.
 
 Shards only pool when they are one split of the same data: the same seed, number of folds,
 data fingerprint and config, and every fold exactly once.
@@ -144,10 +146,22 @@ def _task(shards: Sequence[ShardReport], task: str, gold: str, predicted: str
     return {"pooled": pooled, "train": train, "test": test}
 
 
+def _pooled_entities(shards: Sequence[ShardReport], extractor: str) -> dict[str, Any] | None:
+    """rasa's report of ``extractor`` over every shard's token labels, or None."""
+    recorded = [shard.entity_token_labels(extractor) for shard in shards]
+    if any(labels is None for labels in recorded):
+        return None
+    targets = [label for labels in recorded if labels for label in labels[0]]
+    predictions = [label for labels in recorded if labels for label in labels[1]]
+    no_entity = recorded[0][2] if recorded[0] else None
+    return classification_from_raw(classification_report(targets, predictions,
+                                                         exclude_label=no_entity))
+
+
 def _entities(shards: Sequence[ShardReport]) -> dict[str, Any]:
     names = sorted({name for shard in shards for split in ("train", "test")
                     for name in (shard.metrics(split).get("entity_extraction") or {})})
-    return {name: {"pooled": None,
+    return {name: {"pooled": _pooled_entities(shards, name),
                    "train": _over_folds(_fold_task(shards, "train", "entity_extraction", name)),
                    "test": _over_folds(_fold_task(shards, "test", "entity_extraction", name))}
             for name in names}

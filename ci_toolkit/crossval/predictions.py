@@ -30,6 +30,31 @@ def _records(results: Path, prefix: str) -> list[dict[str, Any]]:
     return records
 
 
+# Written by the model evaluator's worker beside rasa's files (evaluator_worker.py).
+ENTITY_LABELS_FILE = "ci-toolkit-entity-labels.json"
+
+
+def entity_token_labels(results: Path) -> dict[str, Any] | None:
+    """Per entity extractor, the per-token gold and predicted labels rasa scored (``{"no_entity":
+    LABEL, "extractors": {NAME: {"targets": [...], "predictions": [...]}}}``), or None when
+    rasa ran outside the model evaluator and they were not recorded."""
+    path = results / ENTITY_LABELS_FILE
+    if not path.is_file():
+        return None
+    content = read_json(path)
+    extractors = content.get("extractors") if isinstance(content, dict) else None
+    if not isinstance(extractors, dict) or not isinstance(content.get("no_entity"), str):
+        raise ToolkitError(f"{path} does not hold entity token labels. Run the shard again.")
+    for name, labels in extractors.items():
+        lists = [labels.get(key) if isinstance(labels, dict) else None
+                 for key in ("targets", "predictions")]
+        if not all(isinstance(found, list) and all(isinstance(x, str) for x in found)
+                   for found in lists) or len(lists[0]) != len(lists[1]):
+            raise ToolkitError(f"{path}: the labels of {name} are not two lists of strings "
+                               "of one length. Run the shard again.")
+    return {"no_entity": content["no_entity"], "extractors": extractors}
+
+
 def _label(prediction: Any) -> tuple[str, float | None]:
     if not isinstance(prediction, dict):
         return "", None

@@ -59,11 +59,13 @@ def train_nlu(runtime: runner.RasaRuntime, project: RasaProject, *, train_data: 
 
 def test_nlu(runtime: runner.RasaRuntime, project: RasaProject, *, model: Path, data: Path,
              out: Path, log_file: Path, label: str, what: str, extra: Sequence[str] = (),
-             rasa: RunsRasa | None = None) -> None:
-    """`rasa test nlu` of ``model`` on ``data``; rasa's reports go to ``out``."""
+             rasa: RunsRasa | None = None, extra_env: Mapping[str, str] | None = None
+             ) -> None:
+    """`rasa test nlu` of ``model`` on ``data``; rasa's reports go to ``out``. ``extra_env``
+    adds environment variables for this command."""
     argv = runner.test_nlu_argv(replace(project, data=(data,)), model=model, out=out,
                                 extra=["--no-plot", *extra])
     done = (rasa or runtime).run(argv, label=label, log_file=log_file,
-                                 extra_env=runner.NO_RASA_CACHE)
+                                 extra_env={**runner.NO_RASA_CACHE, **(extra_env or {})})
     failures.require_output(done, out / "intent_report.json",
                             what=f"rasa test nlu on {what}", root=project.root)

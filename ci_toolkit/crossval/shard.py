@@ -3,7 +3,8 @@
 Fold i of N: the toolkit writes the fold's training and test data (split.py), then
 `rasa train nlu` on the training data with the project's config, `rasa test nlu` of that
 model on the training data (the fold's train metrics, as rasa's cross-validation computes
-them) and on the test data with ``--successes``, so every test prediction is on disk. The
+them) and on the test data with ``--successes``, so every test prediction is on disk (and,
+in the model evaluator, the token labels rasa scores entities with). The
 three commands run in one rasa interpreter (rasa_steps.one_interpreter), which loads the model
 once for both tests, as rasa's own one-process cross-validation does. The
 shard report holds the fold's predictions and metrics; merge.py pools the shards.
@@ -32,6 +33,7 @@ from ci_toolkit.options import setting
 from ci_toolkit.pipeline.project import RasaProject, load_project
 from ci_toolkit.proc import Console
 from ci_toolkit.rasa import runner
+from ci_toolkit.rasa.evaluator_worker import ENTITY_LABELS_VARIABLE
 
 if TYPE_CHECKING:
     from ci_toolkit.pipeline.settings import PipelineSettings
@@ -129,6 +131,8 @@ def run_shard(plan: ShardPlan, *, console: Console, environ: dict[str, str] | No
         # when every prediction is right).
         shutil.rmtree(workdir / stale, ignore_errors=True)
     files = write_fold(fold, data, workdir / "data")
+    entity_labels = workdir / "test" / predictions.ENTITY_LABELS_FILE
+    entity_labels.parent.mkdir(parents=True)  # the worker writes there before rasa's reports
     logs = workdir / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     executable = runner.find_rasa(plan.rasa)
@@ -149,7 +153,8 @@ def run_shard(plan: ShardPlan, *, console: Console, environ: dict[str, str] | No
         rasa_steps.test_nlu(runtime, project, model=model, data=files.test,
                             out=workdir / "test", log_file=logs / "test-test.log",
                             label="crossval test", what="the fold's test data",
-                            extra=["--successes"], rasa=rasa)
+                            extra=["--successes"], rasa=rasa,
+                            extra_env={ENTITY_LABELS_VARIABLE: str(entity_labels)})
     report = shard_report(plan, data_fingerprint=data.fingerprint(),
                           config_sha256=file_sha256(project.config), workdir=workdir,
                           expected=sum(len(found) for found in fold.test.values()),
@@ -177,6 +182,8 @@ def shard_report(plan: ShardPlan, *, data_fingerprint: str, config_sha256: str, 
             "intent_classification": intents,
             "response_selection": predictions.response_predictions(workdir / "test"),
             "entity_extraction": predictions.entity_predictions(workdir / "test"),
+            # Absent when rasa ran outside the model evaluator: then no pooled entity report.
+            "entity_token_labels": predictions.entity_token_labels(workdir / "test"),
         },
         # Without train metrics the train directory is absent: no task, no train figures.
         "metrics": {"train": predictions.task_metrics(workdir / "train"),

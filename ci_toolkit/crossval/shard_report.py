@@ -37,6 +37,15 @@ class ShardReport:
     def predictions(self, task: str) -> list[dict[str, Any]]:
         return list(self.content["predictions"].get(task) or [])
 
+    def entity_token_labels(self, extractor: str) -> tuple[list[str], list[str], str] | None:
+        """The token labels rasa scored ``extractor`` with (gold, predicted, the label of no
+        entity), or None when the shard did not record them."""
+        recorded = self.content["predictions"].get("entity_token_labels")
+        labels = (recorded or {}).get("extractors", {}).get(extractor)
+        if labels is None:
+            return None
+        return list(labels["targets"]), list(labels["predictions"]), recorded["no_entity"]
+
     def metrics(self, split: str) -> dict[str, Any]:
         return dict(self.content["metrics"].get(split) or {})
 
@@ -59,6 +68,24 @@ def _check_list(path: Path, records: Any, keys: tuple[tuple[str, type], ...], wh
                 raise _bad(path, f"{where}[{index}].{key}", f"is not a {kind.__name__}")
 
 
+def _check_token_labels(path: Path, recorded: Any) -> None:
+    """``predictions.entity_token_labels``: optional (null when rasa ran outside the model
+    evaluator)."""
+    if recorded is None:
+        return
+    where = "predictions.entity_token_labels"
+    if not isinstance(recorded, dict) or not isinstance(recorded.get("no_entity"), str) \
+            or not isinstance(recorded.get("extractors"), dict):
+        raise _bad(path, where, "is not an object with \"no_entity\" and \"extractors\"")
+    for name, labels in recorded["extractors"].items():
+        lists = [labels.get(key) if isinstance(labels, dict) else None
+                 for key in ("targets", "predictions")]
+        if not all(isinstance(found, list) and all(isinstance(x, str) for x in found)
+                   for found in lists) or len(lists[0]) != len(lists[1]):
+            raise _bad(path, f"{where}.extractors.{name}", "is not two lists of strings "
+                       "(\"targets\", \"predictions\") of one length")
+
+
 def check_shape(path: Path, content: Any) -> dict[str, Any]:
     if not isinstance(content, dict) or content.get("format") != FORMAT:
         raise _bad(path, "the file", f"has no \"format\": \"{FORMAT}\"")
@@ -76,6 +103,7 @@ def check_shape(path: Path, content: Any) -> dict[str, Any]:
                 "predictions.intent_classification")
     _check_list(path, found.get("response_selection") or [], _RESPONSE_KEYS,
                 "predictions.response_selection")
+    _check_token_labels(path, found.get("entity_token_labels"))
     metrics = content.get("metrics")
     if not isinstance(metrics, dict) or not all(
             isinstance(metrics.get(split), dict) for split in ("train", "test")):

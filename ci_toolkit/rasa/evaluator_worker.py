@@ -16,6 +16,9 @@ differences, both in how a model is loaded, neither in what it predicts:
   The weights come from the same checkpoint; a check that every variable the model created
   was read from it guards each load, and rasa's own load is used when it fails.
   CI_TOOLKIT_EVALUATION_LOAD=rasa turns it off.
+And one addition, for a command run with CI_TOOLKIT_ENTITY_LABELS=FILE (a cross-validation
+shard's test): the token labels rasa's entity evaluation scores are also written to FILE
+(`_record_entity_labels`), so that shards' entity reports can be pooled.
 
 Protocol, over the SOCK_SEQPACKET socket whose file descriptor is argv[1]:
   request:  {"argv": [...], "env": {NAME: VALUE}} (the command's own environment variables,
@@ -114,6 +117,55 @@ def _load_for_evaluation() -> None:
     RasaModel.load = classmethod(load)  # type: ignore[method-assign]
 
 
+ENTITY_LABELS_VARIABLE = "CI_TOOLKIT_ENTITY_LABELS"
+
+
+def _record_entity_labels() -> None:
+    """Make rasa's `evaluate_entities` first write the per-token gold and predicted labels it
+    is about to score, per extractor, to the file CI_TOOLKIT_ENTITY_LABELS names (when set).
+
+    rasa scores entities per token of the model's own tokenizer, which none of its result
+    files record; these labels are what its entity reports are computed from, so a merge
+    can pool them (ci_toolkit/crossval/merge.py). The lines repeat rasa's own
+    (rasa/nlu/test.py::evaluate_entities), which then runs unchanged."""
+    try:
+        from rasa.nlu import test as nlu_test
+    except ImportError:
+        return
+    evaluate = nlu_test.evaluate_entities
+
+    def evaluate_entities(entity_results: Any, extractors: Any, *args: Any,
+                          **kwargs: Any) -> Any:
+        target = os.environ.get(ENTITY_LABELS_VARIABLE)
+        if target:
+            _write_entity_labels(nlu_test, entity_results, extractors, target)
+        return evaluate(entity_results, extractors, *args, **kwargs)
+
+    nlu_test.evaluate_entities = evaluate_entities
+
+
+def _write_entity_labels(nlu_test: Any, entity_results: Any, extractors: Any,
+                         target: str) -> None:
+    from rasa.shared.nlu.constants import NO_ENTITY_TAG
+
+    no_entity = nlu_test.NO_ENTITY
+    aligned = nlu_test.align_all_entity_predictions(entity_results, extractors)
+    targets = nlu_test.substitute_labels(nlu_test.merge_labels(aligned), NO_ENTITY_TAG,
+                                         no_entity)
+    labels = {}
+    for extractor in sorted(extractors):
+        predictions = nlu_test.substitute_labels(nlu_test.merge_labels(aligned, extractor),
+                                                 NO_ENTITY_TAG, no_entity)
+        cleaned = []
+        if hasattr(nlu_test, "plugin_manager"):  # rasa 3.6 lets a plugin clean the targets
+            cleaned = nlu_test.plugin_manager().hook.clean_entity_targets_for_evaluation(
+                merged_targets=targets, extractor=extractor)
+        labels[extractor] = {"targets": cleaned[0] if cleaned else targets,
+                             "predictions": predictions}
+    with open(target, "w", encoding="utf-8") as out:
+        json.dump({"no_entity": no_entity, "extractors": labels}, out)
+
+
 # The warning filters a fresh interpreter starts with (PYTHONWARNINGS included).
 _STARTING_FILTERS = list(warnings.filters)
 
@@ -192,6 +244,7 @@ def main() -> int:
         return 3
     _reuse_loaded_models()
     _load_for_evaluation()
+    _record_entity_labels()
     channel.send(json.dumps({"ready": True}).encode())
     serve(channel)
     return 0

@@ -3,8 +3,10 @@
 report rasa's own code (sklearn's classification_report completed by rasa, run in rasa's
 Python) computes from both shards' predictions, to the last bit.
 
-The light NLU pipeline (no TensorFlow) keeps the two trainings to seconds: this test is about
-the split, the shard files and the merge, not about the example's model.
+The light NLU pipeline (no TensorFlow, plus CRF entities) keeps the two trainings to
+seconds: this test is about the split, the shard files and the merge, not about the example's
+model. Entities are pooled from the token labels the model evaluator records; each shard's
+labels must first give rasa's own entity report of that shard.
 """
 
 from __future__ import annotations
@@ -38,15 +40,16 @@ RASA_REPORT = textwrap.dedent("""
     from sklearn.utils.multiclass import unique_labels
     from rasa.model_testing import make_classification_report_complete
     from rasa.nlu.test import _add_confused_labels_to_report
-    targets, predictions = json.load(sys.stdin)
-    labels = sorted(set(targets))
+    targets, predictions, exclude = json.load(sys.stdin)
+    labels = sorted(set(targets) - {exclude})
     report = metrics.classification_report(targets, predictions, labels=labels,
                                            output_dict=True)
     report = make_classification_report_complete(
         report, metrics.accuracy_score(targets, predictions))
     report = _add_confused_labels_to_report(
         report, metrics.confusion_matrix(targets, predictions),
-        list(unique_labels(targets, predictions)))
+        list(unique_labels(targets, predictions)),
+        exclude_labels=[exclude] if exclude else [])
     print(json.dumps(report))
 """)
 
@@ -55,9 +58,10 @@ def _rasa_python() -> str:
     return str(Path(rasa_executable()).parent / "python")
 
 
-def _rasa_report(targets: list[str], predictions: list[str]) -> dict[str, Any]:
+def _rasa_report(targets: list[str], predictions: list[str], exclude: str | None = None
+                 ) -> dict[str, Any]:
     done = subprocess.run([_rasa_python(), "-W", "ignore", "-c", RASA_REPORT],
-                          input=json.dumps([targets, predictions]), capture_output=True,
+                          input=json.dumps([targets, predictions, exclude]), capture_output=True,
                           text=True, env=RASA_ENV, check=True, timeout=600)
     return json.loads(done.stdout)
 
@@ -68,6 +72,32 @@ def _as_section(raw: dict[str, Any]) -> dict[str, Any]:
     section = classification_from_raw(raw)
     assert section is not None
     return section
+
+
+def _close(ours: Any, theirs: Any) -> bool:
+    """Equal, floats to 1e-12: rasa sums a report's averages in the order of a Python set."""
+    if isinstance(ours, dict) and isinstance(theirs, dict):
+        return ours.keys() == theirs.keys() and all(_close(ours[k], theirs[k]) for k in ours)
+    if isinstance(ours, float) or isinstance(theirs, float):
+        return math.isclose(ours, theirs, rel_tol=1e-12, abs_tol=1e-12)
+    return bool(ours == theirs)
+
+
+def _check_entity_labels(results: Path, shards: list[dict[str, Any]]) -> tuple[list[str], ...]:
+    """Each shard's recorded token labels are what rasa scored: rasa's own
+    CRFEntityExtractor_report.json of the shard is their report. Returns them pooled."""
+    targets: list[str] = []
+    predictions: list[str] = []
+    for fold, shard in zip((1, 2), shards, strict=True):
+        recorded = shard["predictions"]["entity_token_labels"]
+        labels = recorded["extractors"]["CRFEntityExtractor"]
+        written = json.loads((results / "cross-validate" / f"shard-{fold}-of-2" / "test"
+                              / "CRFEntityExtractor_report.json").read_text())
+        assert _close(_rasa_report(labels["targets"], labels["predictions"],
+                                   recorded["no_entity"]), written)
+        targets += labels["targets"]
+        predictions += labels["predictions"]
+    return targets, predictions
 
 
 def _run_shard(project: Path, shard: str, results: Path) -> Path:
@@ -100,7 +130,7 @@ def _check_summary(report: Path, merged: dict[str, Any], rasa_version: str) -> N
 
 def test_merged_shards_equal_rasas_report_of_the_pooled_predictions(tmp_path: Path) -> None:
     project = copy_example(tmp_path / "coffeebot")
-    use_light_nlu_pipeline(project)
+    use_light_nlu_pipeline(project, extra_components="  - name: CRFEntityExtractor\n")
     # Both shards under one --result-dir, as two matrix jobs' artifacts would be unpacked.
     results = tmp_path / "results"
     reports = [_run_shard(project, f"{fold}/2", results) for fold in (1, 2)]
@@ -127,6 +157,11 @@ def test_merged_shards_equal_rasas_report_of_the_pooled_predictions(tmp_path: Pa
     expected = _rasa_report([p["intent"] for p in predicted],
                             [p["predicted_intent"] for p in predicted])
     assert merged["intent_classification"]["pooled"] == _as_section(expected)
+    # Entities: pooled from the token labels rasa scored in each shard.
+    targets, entity_predictions = _check_entity_labels(results, shards)
+    assert {"drink", "size"} <= set(targets)  # the example has entities to score
+    assert merged["entity_extraction"]["CRFEntityExtractor"]["pooled"] == _as_section(
+        _rasa_report(targets, entity_predictions, "no_entity"))
     assert merged["folds"] == 2
     # Mean and population deviation over the two folds of each fold's own rasa figures.
     for metric in ("accuracy", "f1_score", "precision"):

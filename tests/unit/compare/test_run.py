@@ -15,6 +15,7 @@ from click.testing import CliRunner
 from ci_toolkit.commands.compare import compare
 from ci_toolkit.compare.request import CompareRequest
 from ci_toolkit.compare.run import run_comparison
+from ci_toolkit.compare.shard import run_compare_shard
 from ci_toolkit.errors import ToolkitError
 from ci_toolkit.proc import Console
 from tests.rasa_support import copy_example
@@ -38,14 +39,15 @@ shutil.copytree(source[" ".join(argv[:2])], out, dirs_exist_ok=True)
 """
 
 
-def _fake_rasa(tmp_path: Path, *, fail: bool = False) -> tuple[str, Path]:
+def _fake_rasa(tmp_path: Path, *, fail: bool = False, core_models: Path | None = None,
+               core_results: Path | None = None) -> tuple[str, Path]:
     log = tmp_path / "argv.jsonl"
     script = tmp_path / "bin" / "rasa"
     script.parent.mkdir()
     script.write_text(_FAKE.format(python=sys.executable, log=str(log), fail=fail,
                                    nlu=str(FIXTURES / "nlu"),
-                                   models=str(FIXTURES / "core" / "models"),
-                                   results=str(FIXTURES / "core" / "out")))
+                                   models=str(core_models or FIXTURES / "core" / "models"),
+                                   results=str(core_results or FIXTURES / "core" / "out")))
     script.chmod(script.stat().st_mode | stat.S_IXUSR)
     return str(script), log
 
@@ -105,6 +107,38 @@ def test_a_core_comparison_trains_then_tests_the_model_directory(project: Path,
                     str((tmp_path / "out" / "rasa").resolve())]
     assert done.section["winner"]["config"] == "memo"
     assert done.section["configs"][0]["points"][0]["story_accuracy"]["mean"] == 1.0
+
+
+def test_a_core_shard_runs_rasas_comparison_of_its_config_once(project: Path,
+                                                                tmp_path: Path) -> None:
+    """Shard 3 of 2 configs x 2 runs is the second config's first run: rasa's own policy
+    comparison of that config alone, with --runs 1 (what rasa wrote for the real comparison's
+    rules config, run 1, stands in)."""
+    models, results = tmp_path / "one-run" / "models", tmp_path / "one-run" / "out"
+    (models / "run_1").mkdir(parents=True)
+    for percentage in (0, 50):
+        name = f"rules__percentage__{percentage}.tar.gz"
+        shutil.copy(FIXTURES / "core" / "models" / "run_1" / name, models / "run_1" / name)
+    shutil.copy(FIXTURES / "core" / "models" / "num_stories.json", models)
+    results.mkdir()
+    (results / "results.json").write_text(json.dumps({"rules": [[5, 2]]}))
+    rasa, log = _fake_rasa(tmp_path, core_models=models, core_results=results)
+    request = CompareRequest(project_dir=project, configs=("memo.yml", "rules.yml"),
+                             kind="core", runs=2, percentages=(0, 50), rasa=rasa,
+                             shard="3/4", results_dir=tmp_path / "results")
+    path = run_compare_shard(request, console=Console())
+    train, _test = _argv(log)
+    assert train[:8] == ["train", "core", "--config", str(project / "rules.yml"), "--runs",
+                         "1", "--percentages", "0"]
+    report = json.loads(path.read_text())
+    assert path == tmp_path / "results" / "compare" / "shard-3-of-4" / "shard-report.json"
+    assert (report["kind"], report["config"], report["run"]) == ("core", "rules", 1)
+    assert report["measurements"] == [
+        {"exclusion_percentage": 0, "correct_stories": 5, "story_accuracy": 5 / 6,
+         "training_stories": 12},
+        {"exclusion_percentage": 50, "correct_stories": 2, "story_accuracy": 2 / 6,
+         "training_stories": 6}]
+    assert len(report["data_fingerprint"]) == 64
 
 
 def test_rasas_failure_is_told_in_its_words(project: Path, tmp_path: Path) -> None:

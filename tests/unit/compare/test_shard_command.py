@@ -33,11 +33,6 @@ def test_a_wrong_number_of_shards_says_the_right_one(project: Path) -> None:
     assert "--shard i/6" in message
 
 
-def test_a_sharded_policy_comparison_is_refused(project: Path) -> None:
-    message = _refused(project, *CONFIGS, "--kind", "core", "--shard", "1/2", "--runs", "1")
-    assert "NLU comparisons only" in message and "drop --shard" in message
-
-
 def test_a_shard_takes_no_report(project: Path) -> None:
     message = _refused(project, *CONFIGS, "--runs", "1", "--shard", "1/2", "--report", "r.json")
     assert "Give them to `ci-toolkit merge`" in message

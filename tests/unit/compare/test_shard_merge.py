@@ -13,6 +13,7 @@ from click.testing import CliRunner
 
 from ci_toolkit.commands.crossval import merge
 from ci_toolkit.compare.request import check_shard
+from ci_toolkit.compare.section import build_section
 from ci_toolkit.crossval.any_shards import COMPARISON, merge_shard_files
 from ci_toolkit.errors import UsageError
 from ci_toolkit.report.load import load_report
@@ -71,6 +72,42 @@ def test_a_mix_of_comparison_and_cross_validation_shards_is_refused(tmp_path: Pa
     with pytest.raises(UsageError, match="mix a cross-validation and a comparison") as error:
         merge_shard_files(paths)
     assert str(paths[-1]) in error.value.message
+
+
+def _core(index: int, correct: list[int]) -> dict[str, Any]:
+    """A policy comparison shard: the stand-in numbers of fixtures/core (6 test stories, 12
+    and 6 training stories at 0 and 50 % exclusion)."""
+    configs = [{"name": "memo", "file": "memo.yml", "sha256": "a" * 64},
+               {"name": "rules", "file": "rules.yml", "sha256": "b" * 64}]
+    found = [{"exclusion_percentage": percentage, "correct_stories": count,
+              "story_accuracy": count / 6, "training_stories": stories}
+             for percentage, count, stories in zip((0, 50), correct, (12, 6), strict=True)]
+    return shard(index, found, configs=configs, kind="core")
+
+
+def test_core_shards_merge_into_the_section_of_a_one_machine_comparison(
+        tmp_path: Path) -> None:
+    runs = {"memo": [[6, 3], [6, 2]], "rules": [[5, 2], [5, 4]]}
+    shards = [_core(1, runs["memo"][0]), _core(2, runs["memo"][1]),
+              _core(3, runs["rules"][0]), _core(4, runs["rules"][1])]
+    merged = merge_shard_files(write(tmp_path, *reversed(shards))).section
+    one_machine = build_section(
+        "core", {name: [[{"correct_stories": count, "story_accuracy": count / 6,
+                          "training_stories": stories}
+                         for count, stories in zip(run, (12, 6), strict=True)]
+                        for run in found] for name, found in runs.items()},
+        files={"memo": "memo.yml", "rules": "rules.yml"}, runs=2, percentages=[0, 50],
+        rasa_version="3.6.21")
+    assert merged == one_machine
+    assert merged["winner"]["config"] == "memo"
+
+
+def test_a_core_shard_without_its_correct_stories_is_named(tmp_path: Path) -> None:
+    broken = _core(1, [6, 3])
+    del broken["measurements"][1]["correct_stories"]
+    with pytest.raises(UsageError, match=r"measurements\[1\]\.correct_stories is missing"):
+        merge_shard_files(write(tmp_path, broken, _core(2, [6, 2]), _core(3, [5, 2]),
+                                _core(4, [5, 4])))
 
 
 def test_a_file_that_is_no_shard_report_is_named(tmp_path: Path) -> None:

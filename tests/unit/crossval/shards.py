@@ -21,8 +21,9 @@ def metrics(accuracy: float, f1: float, precision: float) -> dict[str, float]:
 def shard(fold: int, pairs: list[tuple[str, str]], *, folds: int = 2, seed: int = 0,
           fingerprint: str = "data-1", config: str = "config-1",
           train: dict[str, Any] | None = None, test: dict[str, Any] | None = None,
-          responses: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-    return {
+          responses: list[dict[str, Any]] | None = None,
+          entity_token_labels: dict[str, Any] | None = None) -> dict[str, Any]:
+    content = {
         "format": FORMAT, "version": VERSION, "fold": fold, "folds": folds, "seed": seed,
         "data_fingerprint": fingerprint, "config_sha256": config, "rasa_version": "3.6.21",
         "predictions": {"intent_classification": intents(*pairs),
@@ -30,6 +31,16 @@ def shard(fold: int, pairs: list[tuple[str, str]], *, folds: int = 2, seed: int 
         "metrics": {"train": train or {"intent_classification": metrics(1.0, 1.0, 1.0)},
                     "test": test or {"intent_classification": metrics(0.5, 0.5, 0.5)}},
     }
+    if entity_token_labels is not None:
+        content["predictions"]["entity_token_labels"] = entity_token_labels
+    return content
+
+
+def token_labels(extractor: str, targets: list[str], predictions: list[str]
+                 ) -> dict[str, Any]:
+    """What the model evaluator's worker records for one extractor of one shard."""
+    return {"no_entity": "no_entity",
+            "extractors": {extractor: {"targets": targets, "predictions": predictions}}}
 
 
 def write(directory: Path, *shards: dict[str, Any]) -> list[Path]:

@@ -36,6 +36,28 @@ def test_a_label_only_predicted_has_no_row_and_makes_a_real_micro_average() -> N
     assert report["accuracy"] == 1 / 3
 
 
+def test_an_entity_report_excludes_no_entity_but_counts_its_tokens() -> None:
+    """Per-token entity labels, as rasa scores an extractor: "no_entity" (O) has no row and
+    is never a confusion, but its tokens count in accuracy, and a city predicted on an O
+    token counts against the city's precision."""
+    targets = ["no_entity", "city", "city", "no_entity", "drink", "no_entity"]
+    predictions = ["city", "city", "no_entity", "no_entity", "drink", "no_entity"]
+    report = classification_report(targets, predictions, exclude_label="no_entity")
+    assert set(report) == {"city", "drink", "accuracy", "macro avg", "weighted avg",
+                           "micro avg"}
+    # city: 1 right of 2 predicted, 1 of 2 found; its miss went to no_entity, not named.
+    assert report["city"] == {"precision": 0.5, "recall": 0.5, "f1-score": 0.5, "support": 2,
+                              "confused_with": {}}
+    assert report["drink"] == {"precision": 1.0, "recall": 1.0, "f1-score": 1.0,
+                               "support": 1, "confused_with": {}}
+    # micro over the rows: 2 right of the 3 city/drink predictions, 2 of 3 gold.
+    assert report["micro avg"] == {"precision": 2 / 3, "recall": 2 / 3, "f1-score": 2 / 3,
+                                   "support": 3}
+    assert report["accuracy"] == 4 / 6  # every token, no_entity included
+    assert report["macro avg"]["f1-score"] == 0.75
+    assert report["weighted avg"]["f1-score"] == (0.5 * 2 + 1.0) / 3
+
+
 def test_confused_with_names_at_most_the_top_candidates_of_the_row() -> None:
     targets = ["a"] * 6
     predictions = ["b", "b", "c", "d", "e", "a"]

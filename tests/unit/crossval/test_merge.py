@@ -109,6 +109,42 @@ def test_response_selection_is_pooled_like_intents(tmp_path: Path) -> None:
     assert merged["response_selection"]["test"] == {}  # no fold figures were recorded
 
 
+def test_entities_are_pooled_from_the_token_labels_of_every_shard(tmp_path: Path) -> None:
+    """Each shard's tokens as rasa scored them; pooled, they are one entity report with
+    no_entity excluded (the arithmetic is test_classification's)."""
+    first = shards.token_labels("DIETClassifier", ["no_entity", "city", "city"],
+                                ["city", "city", "no_entity"])
+    second = shards.token_labels("DIETClassifier", ["no_entity", "drink", "no_entity"],
+                                 ["no_entity", "drink", "no_entity"])
+    paths = shards.write(
+        tmp_path, shards.shard(1, FOLD_1, train=TRAIN_1, entity_token_labels=first),
+        shards.shard(2, FOLD_2, train=TRAIN_2, entity_token_labels=second))
+    pooled = merge_files(paths)["entity_extraction"]["DIETClassifier"]["pooled"]
+    assert pooled["accuracy"] == 4 / 6
+    assert pooled["labels"] == {"city": _row(0.5, 0.5, 0.5, 2, {}),
+                                "drink": _row(1.0, 1.0, 1.0, 1, {})}
+    assert pooled["micro_avg"] == _avg(2 / 3, 2 / 3, 2 / 3, 3)
+
+    # A shard that ran outside the model evaluator recorded no labels: nothing is pooled.
+    paths = shards.write(
+        tmp_path / "partial", shards.shard(1, FOLD_1, train=TRAIN_1, entity_token_labels=first),
+        shards.shard(2, FOLD_2, train=TRAIN_2))
+    assert merge_files(paths)["entity_extraction"]["DIETClassifier"]["pooled"] is None
+
+
+@pytest.mark.parametrize("recorded", [
+    {"extractors": {}},                                       # no "no_entity"
+    {"no_entity": "O", "extractors": {"DIET": {"targets": ["a"], "predictions": []}}},
+    {"no_entity": "O", "extractors": {"DIET": {"targets": [1], "predictions": ["a"]}}},
+    {"no_entity": "O", "extractors": {"DIET": "labels"}},
+])
+def test_malformed_token_labels_are_named(tmp_path: Path, recorded: dict[str, Any]) -> None:
+    paths = shards.write(tmp_path, shards.shard(1, FOLD_1, entity_token_labels=recorded),
+                         shards.shard(2, FOLD_2))
+    with pytest.raises(UsageError, match=r"predictions\.entity_token_labels"):
+        merge_files(paths)
+
+
 def test_mean_std_is_the_population_deviation() -> None:
     assert mean_std([1.0, 2.0, 3.0, 4.0]) == {"mean": 2.5, "std": math.sqrt(1.25)}
     assert mean_std([0.5]) == {"mean": 0.5, "std": 0.0}
