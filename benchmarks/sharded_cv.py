@@ -103,9 +103,11 @@ def merge(reports: list[Path], work: Path) -> dict[str, Any]:
     merged.unlink(missing_ok=True)  # an existing report would be updated, not written anew
     run = measured([*TOOLKIT, "merge", *map(str, reports), "--report", str(merged)], cwd=REPO,
                    log_file=work / "logs" / "merge.log")
-    pooled = json.loads(merged.read_text())["cross_validation"]["intent_classification"]["pooled"]
+    intents = json.loads(merged.read_text())["cross_validation"]["intent_classification"]
+    pooled, test_f1 = intents["pooled"], intents["test"]["f1_score"]
     return {**run, "intent_f1": pooled["weighted_avg"]["f1_score"],
-            "intent_accuracy": pooled["accuracy"]}
+            "intent_accuracy": pooled["accuracy"], "fold_test_f1_mean": test_f1["mean"],
+            "fold_test_f1_std": test_f1["std"]}
 
 
 def repeat(source: Path, work: Path, args: argparse.Namespace) -> dict[str, Any]:

@@ -83,20 +83,26 @@ def _findings(record: dict[str, Any]) -> list[str]:
     merged = median(r["merge"]["intent_f1"] for r in runs)
     rasa = median(r["one_process"]["intent_f1"] for r in runs)
     train = record["parameters"]["train_metrics"]
-    processes = 3 if train else 2
+    commands = 3 if train else 2
     tests = "test on its training data, test on its fold" if train else "test on its fold"
+    stds = [r["merge"]["fold_test_f1_std"] for r in runs if "fold_test_f1_std" in r["merge"]]
+    spread = (f" The shards' own test F1 varied over the folds with a standard deviation of "
+              f"{median(stds):.3f}; the difference, {abs(merged - rasa):.3f}, is "
+              f"{abs(merged - rasa) / median(stds):.1f} of it." if stds and median(stds) else "")
     return [
         f"- Slowest shard: {figures['slowest_shard_s']:.1f} s (fold {slowest}). Critical path "
         f"{figures['critical_path_s']:.1f} s = {figures['ratio']:.2f} of the one-process wall "
         f"time, {one_wall:.1f} s: the goal, at most {GOAL} of it, is **{verdict}**.",
         f"- CPU time of all shards together: {figures['shards_cpu_s']:.1f} s, "
         f"{figures['cpu_ratio']:.2f} times the one-process run's {one_cpu:.1f} s: what the "
-        f"matrix costs in machine time. Each shard runs {processes} rasa processes (train, "
-        f"{tests}), each of which starts rasa and loads TensorFlow.",
+        f"matrix costs in machine time. Each shard runs {commands} rasa commands (train, "
+        f"{tests}) in one rasa interpreter (the model evaluator): rasa and TensorFlow are "
+        "imported once, and the fold's model is loaded once, for evaluation only.",
         f"- Pooled intent classification, weighted F1: {merged:.3f} merged from the shards, "
         f"{rasa:.3f} in rasa's own intent_report.json of the one-process run. They are not "
         "expected to be equal: rasa splits with an unseeded shuffle, the shards with the "
-        "toolkit's seeded split, and training is itself random; a sanity check only.", ""]
+        f"toolkit's seeded split, and training is itself random; a sanity check only.{spread}",
+        ""]
 
 
 def render_section(record: dict[str, Any]) -> list[str]:
