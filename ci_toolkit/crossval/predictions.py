@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from ci_toolkit.crossval.classification import fold_metrics
+from ci_toolkit.crossval.shard_report import token_labels_problem
 from ci_toolkit.errors import ToolkitError
 from ci_toolkit.rasa.reports import NON_ENTITY_REPORTS, read_json
 
@@ -42,16 +43,11 @@ def entity_token_labels(results: Path) -> dict[str, Any] | None:
     if not path.is_file():
         return None
     content = read_json(path)
-    extractors = content.get("extractors") if isinstance(content, dict) else None
-    if not isinstance(extractors, dict) or not isinstance(content.get("no_entity"), str):
-        raise ToolkitError(f"{path} does not hold entity token labels. Run the shard again.")
-    for name, labels in extractors.items():
-        lists = [labels.get(key) if isinstance(labels, dict) else None
-                 for key in ("targets", "predictions")]
-        if not all(isinstance(found, list) and all(isinstance(x, str) for x in found)
-                   for found in lists) or len(lists[0]) != len(lists[1]):
-            raise ToolkitError(f"{path}: the labels of {name} are not two lists of strings "
-                               "of one length. Run the shard again.")
+    problem = token_labels_problem(content)
+    if problem is not None:
+        raise ToolkitError(f"{path}: the entity token labels{problem[0]} {problem[1]}. Run "
+                           "the shard again.")
+    extractors = content["extractors"]
     return {"no_entity": content["no_entity"], "extractors": extractors}
 
 

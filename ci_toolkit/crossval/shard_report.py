@@ -68,22 +68,29 @@ def _check_list(path: Path, records: Any, keys: tuple[tuple[str, type], ...], wh
                 raise _bad(path, f"{where}[{index}].{key}", f"is not a {kind.__name__}")
 
 
-def _check_token_labels(path: Path, recorded: Any) -> None:
-    """``predictions.entity_token_labels``: optional (null when rasa ran outside the model
-    evaluator)."""
-    if recorded is None:
-        return
-    where = "predictions.entity_token_labels"
+def token_labels_problem(recorded: Any) -> tuple[str, str] | None:
+    """What is wrong with recorded entity token labels (where, problem), or None: an object
+    {"no_entity": LABEL, "extractors": {NAME: {"targets": [...], "predictions": [...]}}}
+    whose two lists per extractor are strings of one length."""
     if not isinstance(recorded, dict) or not isinstance(recorded.get("no_entity"), str) \
             or not isinstance(recorded.get("extractors"), dict):
-        raise _bad(path, where, "is not an object with \"no_entity\" and \"extractors\"")
+        return "", "is not an object with \"no_entity\" and \"extractors\""
     for name, labels in recorded["extractors"].items():
         lists = [labels.get(key) if isinstance(labels, dict) else None
                  for key in ("targets", "predictions")]
         if not all(isinstance(found, list) and all(isinstance(x, str) for x in found)
                    for found in lists) or len(lists[0]) != len(lists[1]):
-            raise _bad(path, f"{where}.extractors.{name}", "is not two lists of strings "
-                       "(\"targets\", \"predictions\") of one length")
+            return (f".extractors.{name}", "is not two lists of strings (\"targets\", "
+                    "\"predictions\") of one length")
+    return None
+
+
+def _check_token_labels(path: Path, recorded: Any) -> None:
+    """``predictions.entity_token_labels``: optional (null when rasa ran outside the model
+    evaluator)."""
+    problem = token_labels_problem(recorded) if recorded is not None else None
+    if problem is not None:
+        raise _bad(path, f"predictions.entity_token_labels{problem[0]}", problem[1])
 
 
 def check_shape(path: Path, content: Any) -> dict[str, Any]:
