@@ -44,6 +44,7 @@ from ci_toolkit.hashing import file_sha256
 from ci_toolkit.pipeline.project import RasaProject, yaml_files
 from ci_toolkit.proc import Console
 from ci_toolkit.rasa import runner
+from ci_toolkit.rasa.evaluator import ModelEvaluator
 from ci_toolkit.rasa.reports import entity_reports, read_classification
 
 REPORT_NAME = "shard-report.json"
@@ -89,7 +90,7 @@ def _nlu_measurements(request: CompareRequest, shard: Shard, config: CheckedConf
     split = run_split(data, run=shard.run, seed=request.seed)
     measurements = []
     # One rasa interpreter for the shard's commands: rasa and TensorFlow are imported once.
-    with rasa_steps.one_interpreter(runtime, log_file=workdir / "logs" / "rasa.log") as rasa:
+    with ModelEvaluator(runtime, log_file=workdir / "logs" / "rasa.log") as rasa:
         for percentage in request.percentages:
             fold = training_fold(split, percentage=percentage, seed=request.seed,
                                  runs=request.runs)

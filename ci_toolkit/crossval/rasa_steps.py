@@ -3,14 +3,13 @@ test a model on another. Used by a cross-validation fold (crossval/shard.py) and
 comparison shard (compare/shard.py). Every path is explicit; rasa's component cache is off,
 since each model's components are new to it. Success is decided from rasa's files.
 
-A shard runs its steps in one rasa interpreter (`one_interpreter`, the model evaluator): rasa
+A shard runs its steps in one rasa interpreter (a ModelEvaluator, passed as ``rasa``): rasa
 and TensorFlow are imported once, and the model is loaded once, for evaluation only, for both
 of its tests, as rasa's own one-process cross-validation does."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Protocol
@@ -18,7 +17,6 @@ from typing import Protocol
 from ci_toolkit import proc
 from ci_toolkit.pipeline.project import RasaProject
 from ci_toolkit.rasa import failures, runner
-from ci_toolkit.rasa.evaluator import ModelEvaluator
 from ci_toolkit.rasa.training_config import config_rasa_may_write
 
 
@@ -27,15 +25,6 @@ class RunsRasa(Protocol):
 
     def run(self, argv: Sequence[str], *, label: str, log_file: Path,
             extra_env: Mapping[str, str] | None = None) -> proc.Completed: ...
-
-
-@contextmanager
-def one_interpreter(runtime: runner.RasaRuntime, *, log_file: Path) -> Iterator[RunsRasa]:
-    """Where a shard runs its rasa commands: the model evaluator (each command as rasa's own
-    command line, in one interpreter), or one process per command when rasa's interpreter is
-    unknown. ``log_file`` is the interpreter's own log."""
-    with ModelEvaluator(runtime, log_file=log_file) as evaluator:
-        yield evaluator
 
 
 def train_nlu(runtime: runner.RasaRuntime, project: RasaProject, *, train_data: Path,

@@ -4,10 +4,10 @@ Fold i of N: the toolkit writes the fold's training and test data (split.py), th
 `rasa train nlu` on the training data with the project's config, `rasa test nlu` of that
 model on the training data (the fold's train metrics, as rasa's cross-validation computes
 them) and on the test data with ``--successes``, so every test prediction is on disk (and,
-in the model evaluator, the token labels rasa scores entities with). The
-three commands run in one rasa interpreter (rasa_steps.one_interpreter), which loads the model
-once for both tests, as rasa's own one-process cross-validation does. The
-shard report holds the fold's predictions and metrics; merge.py pools the shards.
+in the model evaluator, the token labels rasa scores entities with). The three commands run
+in one rasa interpreter (the model evaluator, rasa/evaluator.py), which loads the model once
+for both tests, as rasa's own one-process cross-validation does. The shard report holds the
+fold's predictions and metrics; merge.py pools the shards.
 
 Layout under the results directory (default PROJECT/results/cross-validate/shard-I-of-N):
 data/train.yml, data/test.yml, models/fold-I.tar.gz, train/, test/ (rasa's files), logs/
@@ -33,6 +33,7 @@ from ci_toolkit.options import setting
 from ci_toolkit.pipeline.project import RasaProject, load_project
 from ci_toolkit.proc import Console
 from ci_toolkit.rasa import runner
+from ci_toolkit.rasa.evaluator import ModelEvaluator
 from ci_toolkit.rasa.evaluator_worker import ENTITY_LABELS_VARIABLE
 
 if TYPE_CHECKING:
@@ -140,7 +141,7 @@ def run_shard(plan: ShardPlan, *, console: Console, environ: dict[str, str] | No
                                   rasa_cache=None)
     runtime = runner.RasaRuntime(executable=executable, project=project, env=env,
                                  console=console, timeout_s=plan.timeout_s)
-    with rasa_steps.one_interpreter(runtime, log_file=logs / "rasa.log") as rasa:
+    with ModelEvaluator(runtime, log_file=logs / "rasa.log") as rasa:
         model = rasa_steps.train_nlu(runtime, project, train_data=files.train,
                                      models=workdir / "models", log_file=logs / "train.log",
                                      model_name=f"fold-{plan.fold}", label="crossval train",
