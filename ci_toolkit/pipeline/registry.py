@@ -27,6 +27,12 @@ class RunFacts(Protocol):
     def has_test_stories(self) -> bool: ...
 
 
+# The interpreters the stages' rasa commands run in: validation, training and the tests run
+# one after the other in one; cross-validation, which may run beside training, in its own.
+RUN_INTERPRETER = "model-evaluator"
+CROSS_VALIDATION_INTERPRETER = "cross-validation-evaluator"
+
+
 @dataclass(frozen=True)
 class StageSpec:
     name: str  # the key in report.json and the cache
@@ -39,9 +45,13 @@ class StageSpec:
     switched_off: Callable[[PipelineSettings], str | None]
     # Its directory under the results root (rasa's files), None when it writes only a log.
     results_dir: str | None = None
-    # Tests the trained model: its rasa command runs in the model evaluator, which loads the
-    # model once for every such stage (ci_toolkit/rasa/evaluator.py), one stage at a time.
+    # Tests the trained model: the scheduler runs such stages one at a time, so that the
+    # model, loaded once, serves them all (ci_toolkit/rasa/evaluator.py).
     tests_model: bool = False
+    # The long-lived rasa interpreter (a ModelEvaluator) its rasa command runs in: rasa and
+    # TensorFlow are imported once for all the stages that share it. Stages that run at the
+    # same time use different ones.
+    interpreter: str = RUN_INTERPRETER
     # Makes the model the stages after it test (when it is skipped, they have none).
     makes_model: bool = False
     # Why the stage cannot run on this run's model or project, or None when it can.
@@ -81,12 +91,14 @@ STAGES: tuple[StageSpec, ...] = (
               unmet=_nlu_test_unmet),
     # Cross-validation trains its own models, so it can run beside training.
     StageSpec("cross_validate", "cross-validate", ("validate",), "run_cross_validate",
-              _unless(lambda s: s.cross_validation), results_dir="cross_validation"),
+              _unless(lambda s: s.cross_validation), results_dir="cross_validation",
+              interpreter=CROSS_VALIDATION_INTERPRETER),
 )
 
 STAGE_NAMES: tuple[str, ...] = tuple(stage.name for stage in STAGES)
 LABELS: dict[str, str] = {stage.name: stage.label for stage in STAGES}
 NEEDS: dict[str, tuple[str, ...]] = {stage.name: stage.needs for stage in STAGES}
 BY_NAME: dict[str, StageSpec] = {stage.name: stage for stage in STAGES}
+INTERPRETERS: tuple[str, ...] = tuple(dict.fromkeys(stage.interpreter for stage in STAGES))
 # The scheduler's lanes: the stages that test the model share its one loaded copy.
 LANES: dict[str, str] = {stage.name: "model" for stage in STAGES if stage.tests_model}

@@ -12,7 +12,7 @@ import os
 import shutil
 import time
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,7 +21,15 @@ from ci_toolkit.pipeline import fingerprint, inputs, stages
 from ci_toolkit.pipeline.cache import CacheEntry, StageCache
 from ci_toolkit.pipeline.cache_key import cache_key
 from ci_toolkit.pipeline.project import RasaProject, load_project
-from ci_toolkit.pipeline.registry import BY_NAME, LABELS, LANES, NEEDS, STAGES, StageSpec
+from ci_toolkit.pipeline.registry import (
+    BY_NAME,
+    INTERPRETERS,
+    LABELS,
+    LANES,
+    NEEDS,
+    STAGES,
+    StageSpec,
+)
 from ci_toolkit.pipeline.scheduler import Scheduler
 from ci_toolkit.pipeline.settings import PipelineSettings
 from ci_toolkit.pipeline.stages import FAILED, PASSED, SKIPPED, StageContext, StageResult
@@ -165,8 +173,11 @@ class Pipeline:
             return StageResult(name=stage, status=SKIPPED, reason=reason) if reason else None
 
         scheduler: Scheduler[StageResult] = Scheduler(NEEDS, jobs=s.jobs, lanes=LANES)
-        with ModelEvaluator(ctx.runtime, log_file=ctx.log("model-evaluator")) as evaluator:
-            ctx = dataclasses.replace(ctx, evaluator=evaluator)
+        with ExitStack() as stack:
+            interpreters = {name: stack.enter_context(ModelEvaluator(ctx.runtime,
+                                                                     log_file=ctx.log(name)))
+                            for name in INTERPRETERS}
+            ctx = dataclasses.replace(ctx, interpreters=interpreters)
             run.results = scheduler.run(
                 lambda stage: self._start(BY_NAME[stage], ctx, run, cache, prints.get(stage)),
                 settle=settle, finished=finished)

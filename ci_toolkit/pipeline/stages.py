@@ -62,8 +62,9 @@ class StageContext:
     settings: PipelineSettings
     results_root: Path
     logs_dir: Path
-    # Runs the commands of the stages that test the model; None: each in its own process.
-    evaluator: ModelEvaluator | None = None
+    # The long-lived rasa interpreters by name (StageSpec.interpreter); a stage whose
+    # interpreter is not here runs its command in its own process.
+    interpreters: Mapping[str, ModelEvaluator] = field(default_factory=dict)
 
     def out_dir(self, stage: str) -> Path:
         path = self.results_root / stage
@@ -79,8 +80,10 @@ class StageContext:
              extra_env: Mapping[str, str] | None = None) -> Completed:
         """Run one rasa command for a stage: its lines carry the stage's label, its log
         is the stage's log."""
-        if self.evaluator is not None and BY_NAME[stage].tests_model and not extra_env:
-            return self.evaluator.run(argv, label=LABELS[stage], log_file=self.log(stage))
+        interpreter = self.interpreters.get(BY_NAME[stage].interpreter)
+        if interpreter is not None:
+            return interpreter.run(argv, label=LABELS[stage], log_file=self.log(stage),
+                                   extra_env=extra_env)
         return self.runtime.run(argv, label=LABELS[stage], log_file=self.log(stage),
                                 extra_env=extra_env)
 

@@ -1,13 +1,15 @@
-"""The model evaluator: one rasa interpreter that runs a pipeline run's `rasa test` commands
-(or a cross-validation or comparison shard's `rasa train nlu` and `rasa test nlu` commands)
-one after the other, so that the model both test stages need is loaded once, and loaded for
-evaluation only (evaluator_worker.py says how), and rasa is imported once.
+"""The model evaluator: one rasa interpreter that runs rasa commands one after the other: a
+pipeline run's validation, training and `rasa test` commands (its cross-validation, which may
+run beside training, gets one of its own), or a cross-validation or comparison shard's
+`rasa train nlu` and `rasa test nlu` commands. So rasa and TensorFlow are imported once, and
+the model both test stages need is loaded once, for evaluation only (evaluator_worker.py
+says how).
 
 Loading a model is most of what `rasa test core` and `rasa test nlu` do on a small test set:
 rasa builds every TensorFlow graph with a one-batch fit before it loads the weights. Run as
 two processes, each pays for it. The worker (evaluator_worker.py, run by rasa's own
 interpreter) runs each command through rasa's own entry point, so the files it writes and
-the lines it prints are those of the separate commands; only the second load is saved.
+the lines it prints are those of the separate commands.
 
 When rasa's interpreter cannot be found (the `rasa` executable is not a Python script, or
 rasa is not installed in that interpreter's own environment) or the worker does not start,
@@ -66,7 +68,7 @@ def installs_rasa(python: str) -> bool:
 
 
 class ModelEvaluator:
-    """Runs `rasa test ...` commands in one long-lived rasa interpreter (see the module's
+    """Runs rasa commands in one long-lived rasa interpreter (see the module's
     docstring); ``run`` has the signature and the result of ``RasaRuntime.run``.
 
     Thread-safe: commands from stages that run at the same time are served one after the
@@ -83,18 +85,21 @@ class ModelEvaluator:
     def run(self, argv: Sequence[str], *, label: str, log_file: Path,
             extra_env: Mapping[str, str] | None = None) -> proc.Completed:
         with self._lock:
+            # The first command's time includes the worker's start: importing rasa, which a
+            # command of its own would have spent too.
+            started = time.monotonic()
             if self._channel is None and self._unavailable is None:
                 self._unavailable = self._start()
                 if self._unavailable:
                     self._runtime.console.child_line(
                         label, time.monotonic(),
-                        f"The model evaluator did not start ({self._unavailable}); each test "
-                        "command loads the model in its own process.")
+                        f"The model evaluator did not start ({self._unavailable}); each rasa "
+                        "command runs in its own process.")
             if self._unavailable:
                 return self._runtime.run(argv, label=label, log_file=log_file,
                                          extra_env=extra_env)
             return self._request(argv, label=label, log_file=log_file,
-                                 extra_env=dict(extra_env or {}))
+                                 extra_env=dict(extra_env or {}), started=started)
 
     def close(self) -> None:
         """End the worker (it exits when its socket closes); idempotent."""
@@ -158,7 +163,7 @@ class ModelEvaluator:
             interrupts.forget(child)
 
     def _request(self, argv: Sequence[str], *, label: str, log_file: Path,
-                 extra_env: dict[str, str]) -> proc.Completed:
+                 extra_env: dict[str, str], started: float) -> proc.Completed:
         assert self._channel is not None and self._child is not None
         channel, child = self._channel, self._child
         argv = tuple(str(a) for a in argv)
@@ -168,7 +173,6 @@ class ModelEvaluator:
         log = proc.open_log(log_file, output.announce((self._runtime.executable, *argv)))
         stdout_r, stdout_w = os.pipe()
         stderr_r, stderr_w = os.pipe()
-        started = time.monotonic()
         try:
             try:
                 request = {"argv": list(argv), "env": extra_env}

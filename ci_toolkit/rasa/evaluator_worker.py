@@ -1,5 +1,6 @@
-"""The model evaluator's worker: runs `rasa test ...` commands one after the other in one
-rasa interpreter, so that a model both test stages need is loaded once.
+"""The model evaluator's worker: runs rasa commands (validation, training, tests) one after
+the other in one rasa interpreter, so that rasa is imported once and a model both test stages
+need is loaded once.
 
 This file runs in rasa's own interpreter (the one whose `rasa` executable the pipeline uses),
 never in the toolkit's: it imports the standard library and rasa, nothing of ci_toolkit.
@@ -16,6 +17,10 @@ differences, both in how a model is loaded, neither in what it predicts:
   The weights come from the same checkpoint; a check that every variable the model created
   was read from it guards each load, and rasa's own load is used when it fails.
   CI_TOOLKIT_EVALUATION_LOAD=rasa turns it off.
+One difference in how a plot is drawn, not in what it shows: while rasa draws one
+(`_cache_text_layout`), matplotlib remembers each text's measured size and layout instead of
+measuring every label of a confusion matrix again in each of its drawing passes; the PNG is
+the same, byte for byte. CI_TOOLKIT_PLOTS=rasa turns it off.
 And one addition, for a command run with CI_TOOLKIT_ENTITY_LABELS=FILE (a cross-validation
 shard's test): the token labels rasa's entity evaluation scores are also written to FILE
 (`_record_entity_labels`), so that shards' entity reports can be pooled.
@@ -29,6 +34,8 @@ The worker ends when the toolkit closes the socket.
 """
 from __future__ import annotations
 
+import contextlib
+import functools
 import inspect
 import json
 import os
@@ -36,6 +43,8 @@ import socket
 import sys
 import traceback
 import warnings
+import weakref
+from collections.abc import Callable, Iterator
 from typing import Any
 
 MAX_REQUEST_BYTES = 1 << 20
@@ -115,6 +124,70 @@ def _load_for_evaluation() -> None:
                          finetune_mode, *args, **kwargs)
 
     RasaModel.load = classmethod(load)  # type: ignore[method-assign]
+
+
+# The plotting functions of rasa (rasa/utils/plotting.py) that its test commands call.
+_RASA_PLOTS = ("plot_confusion_matrix", "plot_paired_histogram", "plot_curve")
+
+
+def _cache_text_layout() -> None:
+    """Make each of rasa's plots measure each text once.
+
+    A confusion matrix writes its count in every cell: 40,000 texts for 200 intents. Saving
+    it with `bbox_inches="tight"` lays every text out in three passes, and matplotlib before
+    3.6 keeps only the last 50 layouts (`Text._cached`) and measures each string with
+    FreeType every time; on a 200-intent assistant that is most of `rasa test nlu`'s time.
+    While a plot is drawn, both are kept for all its texts (matplotlib 3.6 caches the sizes
+    itself, the same way). The keys are matplotlib's own (its layout key; the string, the
+    font's hash and the renderer for a size), so what is drawn is unchanged."""
+    if os.environ.get("CI_TOOLKIT_PLOTS", "").strip().lower() == "rasa":
+        return
+    try:
+        from rasa.utils import plotting
+    except ImportError:
+        return
+    for name in _RASA_PLOTS:
+        function = getattr(plotting, name, None)
+        if callable(function):
+            setattr(plotting, name, _with_text_caches(function))
+
+
+def _with_text_caches(function: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(function)
+    def plot(*args: Any, **kwargs: Any) -> Any:
+        with _text_caches():
+            return function(*args, **kwargs)
+
+    return plot
+
+
+@contextlib.contextmanager
+def _text_caches() -> Iterator[None]:
+    from matplotlib import text
+    from matplotlib.backends import backend_agg
+
+    renderer = backend_agg.RendererAgg
+    measure = renderer.get_text_width_height_descent
+    layouts = getattr(text.Text, "_cached", None)
+    if (not isinstance(layouts, dict)  # matplotlib 3.6 and later: cached there
+            or list(inspect.signature(measure).parameters) != ["self", "s", "prop", "ismath"]):
+        yield
+        return
+    sizes: dict[tuple[Any, ...], Any] = {}
+
+    def measured(self: Any, s: str, prop: Any, ismath: Any) -> Any:
+        key = (weakref.ref(self), self.dpi, s, hash(prop), ismath)
+        if key not in sizes:
+            sizes[key] = measure(self, s, prop, ismath)
+        return sizes[key]
+
+    text.Text._cached = {}
+    renderer.get_text_width_height_descent = measured
+    try:
+        yield
+    finally:
+        text.Text._cached = layouts
+        renderer.get_text_width_height_descent = measure
 
 
 ENTITY_LABELS_VARIABLE = "CI_TOOLKIT_ENTITY_LABELS"
@@ -245,6 +318,7 @@ def main() -> int:
     _reuse_loaded_models()
     _load_for_evaluation()
     _record_entity_labels()
+    _cache_text_layout()
     channel.send(json.dumps({"ready": True}).encode())
     serve(channel)
     return 0

@@ -68,3 +68,73 @@ def test_a_given_model_replaces_training() -> None:
 def test_the_test_type_picks_the_tests(test_type, core, nlu) -> None:
     off = _off(test_type=test_type)
     assert (off["test_core"], off["test_nlu"]) == (core, nlu)
+
+
+def _needs_transitively(stage: str) -> set[str]:
+    found: set[str] = set()
+    todo = list(NEEDS[stage])
+    while todo:
+        need = todo.pop()
+        if need not in found:
+            found.add(need)
+            todo.extend(NEEDS[need])
+    return found
+
+
+def _may_run_together(a: str, b: str) -> bool:
+    """What the scheduler allows: neither needs the other, and they share no lane."""
+    if a in _needs_transitively(b) or b in _needs_transitively(a):
+        return False
+    return not (a in registry.LANES and registry.LANES.get(a) == registry.LANES.get(b))
+
+
+def test_stages_that_may_run_at_the_same_time_never_share_an_interpreter() -> None:
+    # One interpreter runs one command at a time: two such stages sharing it would wait for
+    # each other, and --jobs 2 would run them one after the other.
+    for a in STAGE_NAMES:
+        for b in STAGE_NAMES:
+            if a < b and _may_run_together(a, b):
+                assert BY_NAME[a].interpreter != BY_NAME[b].interpreter, (a, b)
+
+
+def test_validation_training_and_the_tests_share_one_interpreter_cross_validation_has_its_own(
+) -> None:
+    run = {BY_NAME[name].interpreter for name in ("validate", "train", "test_core", "test_nlu")}
+    assert run == {registry.RUN_INTERPRETER}
+    assert BY_NAME["cross_validate"].interpreter == registry.CROSS_VALIDATION_INTERPRETER
+    assert registry.INTERPRETERS == (registry.RUN_INTERPRETER,
+                                     registry.CROSS_VALIDATION_INTERPRETER)
+
+
+class _Interpreter:
+    def __init__(self, name: str, calls: list) -> None:
+        self.name, self.calls = name, calls
+
+    def run(self, argv, *, label, log_file, extra_env=None):
+        self.calls.append((self.name, label, tuple(argv), dict(extra_env or {})))
+        return "done"
+
+
+@pytest.mark.parametrize("stage", STAGE_NAMES)
+def test_a_stage_runs_its_rasa_command_in_its_interpreter_with_its_environment(
+        stage, tmp_path: Path) -> None:
+    calls: list = []
+    interpreters = {name: _Interpreter(name, calls) for name in registry.INTERPRETERS}
+    ctx = stages.StageContext(runtime=None, settings=None, results_root=tmp_path,  # type: ignore[arg-type]
+                              logs_dir=tmp_path, interpreters=interpreters)
+
+    assert ctx.rasa(stage, ["test"], extra_env={"RASA_MAX_CACHE_SIZE": "0"}) == "done"
+
+    assert calls == [(BY_NAME[stage].interpreter, LABELS[stage], ("test",),
+                      {"RASA_MAX_CACHE_SIZE": "0"})]
+
+
+def test_without_interpreters_a_stage_runs_its_command_in_its_own_process(tmp_path: Path) -> None:
+    calls: list = []
+    runtime = _Interpreter("process", calls)
+    ctx = stages.StageContext(runtime=runtime, settings=None, results_root=tmp_path,  # type: ignore[arg-type]
+                              logs_dir=tmp_path)
+
+    ctx.rasa("train", ["train"])
+
+    assert calls == [("process", "train", ("train",), {})]
