@@ -36,8 +36,10 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import gc
 import inspect
 import json
+import logging
 import os
 import socket
 import sys
@@ -139,7 +141,8 @@ def _cache_text_layout() -> None:
     FreeType every time; on a 200-intent assistant that is most of `rasa test nlu`'s time.
     While a plot is drawn, both are kept for all its texts (matplotlib 3.6 caches the sizes
     itself, the same way). The keys are matplotlib's own (its layout key; the string, the
-    font's hash and the renderer for a size), so what is drawn is unchanged."""
+    font's hash and the renderer for a size), so what is drawn is unchanged. The garbage
+    collector is paused while a plot is drawn (`_collection_paused`)."""
     if os.environ.get("CI_TOOLKIT_PLOTS", "").strip().lower() == "rasa":
         return
     try:
@@ -155,7 +158,7 @@ def _cache_text_layout() -> None:
 def _with_text_caches(function: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(function)
     def plot(*args: Any, **kwargs: Any) -> Any:
-        with _text_caches():
+        with _text_caches(), _collection_paused():
             return function(*args, **kwargs)
 
     return plot
@@ -188,6 +191,22 @@ def _text_caches() -> Iterator[None]:
     finally:
         text.Text._cached = layouts
         renderer.get_text_width_height_descent = measure
+
+
+@contextlib.contextmanager
+def _collection_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector paused while a plot is drawn: the plot's hundreds
+    of thousands of new objects would start full collections, each scanning everything this
+    interpreter holds (rasa, TensorFlow, the loaded model), none finding the plot's garbage
+    before it is done. Collections resume after it."""
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 ENTITY_LABELS_VARIABLE = "CI_TOOLKIT_ENTITY_LABELS"
@@ -260,11 +279,38 @@ def _exit_code(stop: SystemExit) -> int:
     return 1
 
 
-def _run_command(argv: list[str], env: dict[str, str], stdout_fd: int, stderr_fd: int) -> int:
+class _FreshProcess:
+    """What a command's own process would start with, where a command changes it for the
+    commands after it: the environment variables (rasa's entry point sets LOG_LEVEL), the
+    import path (it inserts the working directory), the root logger's handlers (it adds a
+    filter of repeated lines to those it finds: none in a fresh process, but the previous
+    command's here, which then dropped all but one of a Duckling server's identical
+    connection errors), and the warning filters (`_forget_shown_warnings`). Taken when the
+    worker is ready, before its first command."""
+
+    def __init__(self) -> None:
+        root = logging.getLogger()
+        self.environ = dict(os.environ)
+        self.path = list(sys.path)
+        self.handlers = list(root.handlers)
+        self.level = root.level
+
+    def restore(self, env: dict[str, str]) -> None:
+        os.environ.clear()
+        os.environ.update({**self.environ, **env})
+        sys.path[:] = self.path
+        root = logging.getLogger()
+        for handler in [h for h in root.handlers if h not in self.handlers]:
+            root.removeHandler(handler)
+        root.setLevel(self.level)
+        _forget_shown_warnings()
+
+
+def _run_command(argv: list[str], env: dict[str, str], stdout_fd: int, stderr_fd: int,
+                 fresh: _FreshProcess) -> int:
     import rasa.__main__
 
-    saved_env = {name: os.environ.get(name) for name in env}
-    os.environ.update(env)
+    fresh.restore(env)
     sys.stdout.flush()
     sys.stderr.flush()
     saved = os.dup(1), os.dup(2)
@@ -273,7 +319,6 @@ def _run_command(argv: list[str], env: dict[str, str], stdout_fd: int, stderr_fd
     os.close(stdout_fd)
     os.close(stderr_fd)
     sys.argv = ["rasa", *argv]
-    _forget_shown_warnings()
     try:
         rasa.__main__.main()
         code = 0
@@ -290,21 +335,17 @@ def _run_command(argv: list[str], env: dict[str, str], stdout_fd: int, stderr_fd
         os.dup2(saved[1], 2)
         os.close(saved[0])
         os.close(saved[1])
-        for name, value in saved_env.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
     return code
 
 
 def serve(channel: socket.socket) -> None:
+    fresh = _FreshProcess()
     while True:
         message, fds, _, _ = socket.recv_fds(channel, MAX_REQUEST_BYTES, 2)
         if not message:
             return
         request = json.loads(message)
-        code = _run_command(request["argv"], request.get("env") or {}, fds[0], fds[1])
+        code = _run_command(request["argv"], request.get("env") or {}, fds[0], fds[1], fresh)
         channel.send(json.dumps({"returncode": code}).encode())
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from ci_toolkit.interrupts import ProcessInfo
+from ci_toolkit.rasa.evaluator import WORKER
 from tests.rasa_support import copy_example, rasa_executable
 from tests.unit.test_interrupts import descendants, survivors, wait_until
 
@@ -29,9 +30,9 @@ STOP_WITHIN_S = 10
 
 # (signal, options, rasa processes to wait for) -> exit code
 CASES = [
-    # One job: the signal lands while `rasa data validate` runs.
+    # One job: the signal lands while the run's rasa interpreter starts to validate.
     (signal.SIGINT, ["--jobs", "1"], 1, 130),
-    # Two jobs: training and cross-validation side by side.
+    # Two jobs: training and cross-validation side by side, each in its own interpreter.
     (signal.SIGTERM, ["--jobs", "2", "--no-validate", "--cross-validation", "--folds", "2"],
      2, 143),
 ]
@@ -42,6 +43,13 @@ def command_line(pid: int) -> str:
         return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
     except OSError:
         return ""
+
+
+def is_rasa(command: str) -> bool:
+    """A rasa command's own process, or a rasa interpreter that runs the run's rasa commands
+    (ci_toolkit/rasa/evaluator_worker.py)."""
+    return WORKER.name in command or any(f" {word} " in command
+                                         for word in ("test", "train", "validate"))
 
 
 def working_in(project: Path) -> list[int]:
@@ -87,8 +95,7 @@ def test_a_signal_to_the_toolkit_stops_its_rasa_and_keeps_the_old_report(
         def rasa_running() -> bool:
             for process in descendants(toolkit.pid):
                 seen[(process.pid, process.started)] = process
-            rasa = [p for p in seen.values() if " test " in command_line(p.pid)
-                    or " train " in command_line(p.pid) or " validate " in command_line(p.pid)]
+            rasa = [p for p in seen.values() if is_rasa(command_line(p.pid))]
             return len(rasa) >= rasa_count
 
         wait_until(rasa_running, 120, f"{rasa_count} rasa processes")

@@ -1,7 +1,8 @@
 """The model evaluator's worker draws rasa's plots with matplotlib's text measurements kept
 for the whole plot (evaluator_worker._cache_text_layout): the PNG must be byte for byte the
 one rasa draws without it, the caches must really be used (fewer FreeType measurements), and
-matplotlib must be left as it was after each plot. Run in rasa's own interpreter, with the
+matplotlib (and the garbage collector, paused while a plot is drawn) must be left as it was
+after each plot. Run in rasa's own interpreter, with the
 matplotlib rasa installs."""
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ pytestmark = [pytest.mark.rasa, pytest.mark.slow]
 # Draws one confusion matrix (40 intents: 1,600 cell texts, as rasa draws it) with rasa's
 # plotting function, then with the worker's, and reports the bytes and measurement counts.
 SCRIPT = """
-import hashlib, json, sys
+import gc, hashlib, json, sys
 import numpy as np
 from matplotlib import text
 from matplotlib.backends import backend_agg
@@ -54,7 +55,8 @@ draw("rasa", plotting.plot_confusion_matrix)
 evaluator_worker._cache_text_layout()
 draw("worker", plotting.plot_confusion_matrix)
 result["restored"] = (text.Text._cached is layouts
-                      and backend_agg.RendererAgg.get_text_width_height_descent is counted)
+                      and backend_agg.RendererAgg.get_text_width_height_descent is counted
+                      and gc.isenabled())
 result["wrapped"] = plotting.plot_confusion_matrix is not rasas_plot
 print(json.dumps(result))
 """

@@ -51,6 +51,24 @@ def main():
         os._exit(9)
     elif command == "env":
         print(os.environ.get(args[0], "<unset>"))
+    elif command == "log":  # what rasa's entry point and colored logging do, in that order
+        import logging
+        class Repeated(logging.Filter):
+            last = None
+            def filter(self, record):
+                seen, self.last = self.last, record.getMessage()
+                return seen != self.last
+        root = logging.getLogger()
+        for handler in root.handlers:
+            handler.addFilter(Repeated())
+        print(f"state: {len(root.handlers)} {os.environ.get('LOG_LEVEL')} "
+              f"{sys.path.count('/fresh')}")
+        os.environ["LOG_LEVEL"] = "INFO"
+        sys.path.insert(1, "/fresh")
+        if not root.handlers:  # colored logging keeps the handler it finds
+            root.addHandler(logging.StreamHandler(sys.stdout))
+        for _ in range(3):
+            logging.getLogger("rasa").error("Failed to connect")
 ''',
 }
 
@@ -129,6 +147,16 @@ def test_a_commands_own_environment_variables_are_set_for_it_alone(
                           extra_env={"RASA_MAX_CACHE_SIZE": "0"})
     second = evaluator.run(["env", "RASA_MAX_CACHE_SIZE"], label="t", log_file=tmp_path / "2.log")
     assert (first.stdout, second.stdout) == ("0\n", "<unset>\n")
+
+
+def test_each_command_starts_with_the_logging_environment_and_path_of_a_fresh_process(
+        evaluator: ModelEvaluator, tmp_path: Path) -> None:
+    """rasa adds a filter of repeated lines to the root handlers it finds: in a fresh process
+    none; a previous command's handler must not be there to get it (it would drop identical
+    errors, which the toolkit counts)."""
+    outputs = [evaluator.run(["log"], label="t", log_file=tmp_path / f"{i}.log").stdout
+               for i in range(2)]
+    assert outputs == ["state: 0 None 0\n" + "Failed to connect\n" * 3] * 2
 
 
 def test_each_command_shows_its_warnings_as_its_own_process_would(
