@@ -39,6 +39,7 @@ from benchmarks import (  # noqa: E402
     action_contracts,
     generate_assistant,
     model_loads_report,
+    plot_text,
     sharded_cv_report,
 )
 from benchmarks.generate_assistant import generate  # noqa: E402
@@ -377,6 +378,7 @@ def render(results: dict) -> str:
               f"{summary * 1000:.1f} ms (median of {len(results['summary_300_s'])}).", ""]
     lines += model_loads_report.section()
     lines += sharded_cv_report.section()
+    lines += plot_text.section()
     lines += action_contracts.section()
     return "\n".join(lines)
 

@@ -8,6 +8,7 @@
 #   scripts/benchmark.sh --model-loads [--repeats 2] [--skip-large]   (benchmarks/model_loads.py)
 #   scripts/benchmark.sh --sharded-cv [--intents 200] [--folds 5] [--repeats 1]
 #                                     (benchmarks/sharded_cv.py; see its --help)
+#   scripts/benchmark.sh --plot-text [--intents 200] [--repeats 1]   (benchmarks/plot_text.py)
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
@@ -21,5 +22,9 @@ fi
 if [[ "${1:-}" == "--sharded-cv" ]]; then  # one-process vs sharded cross-validation (sharded_cv.py)
     shift
     exec "$VENV/bin/python" benchmarks/sharded_cv.py "$@"
+fi
+if [[ "${1:-}" == "--plot-text" ]]; then  # one confusion matrix, rasa's and the worker's way
+    shift
+    exec "$VENV/bin/python" benchmarks/plot_text.py "$@"
 fi
 exec "$VENV/bin/python" benchmarks/run_benchmarks.py "$@"
