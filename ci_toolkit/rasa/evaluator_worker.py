@@ -292,7 +292,9 @@ class _FreshProcess:
         root = logging.getLogger()
         self.environ = dict(os.environ)
         self.path = list(sys.path)
-        self.handlers = list(root.handlers)
+        # rasa's filter goes on every handler it finds, so the ones there from the start get
+        # their own filters back too.
+        self.handlers = {handler: list(handler.filters) for handler in root.handlers}
         self.level = root.level
 
     def restore(self, env: dict[str, str]) -> None:
@@ -302,6 +304,8 @@ class _FreshProcess:
         root = logging.getLogger()
         for handler in [h for h in root.handlers if h not in self.handlers]:
             root.removeHandler(handler)
+        for handler, filters in self.handlers.items():
+            handler.filters[:] = filters
         root.setLevel(self.level)
         _forget_shown_warnings()
 

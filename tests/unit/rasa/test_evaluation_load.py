@@ -7,6 +7,7 @@ tests/integration/test_model_evaluator.py."""
 from __future__ import annotations
 
 import importlib.util
+import os
 import sys
 import types
 from collections.abc import Iterator
@@ -155,3 +156,29 @@ def test_a_rasa_whose_load_takes_other_parameters_is_left_alone(
     monkeypatch.setattr(models.RasaModel, "load", classmethod(load))  # type: ignore[attr-defined]
     worker._load_for_evaluation()
     assert diet.load("m", "train example") == "loaded by a future rasa"
+
+
+def test_a_fresh_process_state_puts_back_handlers_filters_environment_and_path(
+        worker: types.ModuleType, monkeypatch: pytest.MonkeyPatch) -> None:
+    """What one command changes (rasa's entry point: a filter on every root handler it finds,
+    a handler of its own, LOG_LEVEL, the working directory on sys.path) the next command
+    does not see; the command's own variables are set for it."""
+    import logging
+
+    root = logging.getLogger()
+    present = logging.NullHandler()
+    monkeypatch.setattr(root, "handlers", [present])
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    monkeypatch.delenv("LOG_LEVEL", raising=False)
+    fresh = worker._FreshProcess()
+
+    present.addFilter(logging.Filter("rasa"))
+    root.addHandler(logging.NullHandler())
+    monkeypatch.setenv("LOG_LEVEL", "INFO")
+    sys.path.insert(1, "/a/project")
+    fresh.restore({"RASA_MAX_CACHE_SIZE": "0"})
+
+    assert root.handlers == [present] and present.filters == []
+    assert "LOG_LEVEL" not in os.environ and os.environ["RASA_MAX_CACHE_SIZE"] == "0"
+    assert "/a/project" not in sys.path
+    monkeypatch.delenv("RASA_MAX_CACHE_SIZE")
