@@ -38,7 +38,7 @@ def missing_markers(item: pytest.Item) -> list[str]:
 # Docker engine (a session fixture: two engines would each pull and build the same images).
 WORKER_GROUPS = {
     "suite-model": ("test_action_run.py", "test_cache.py", "test_pipeline.py",
-                    "test_rasa_server_deploy.py"),
+                    "test_prediction_trace.py", "test_rasa_server_deploy.py"),
     "docker-engine": ("test_image.py", "test_image_push.py"),
 }
 

@@ -15,8 +15,9 @@ differences, both in how a model is loaded, neither in what it predicts:
   load runs a one-batch training step to build the training graph before it reads the
   weights (on the example, 80 % of a test command's time), which evaluation never uses.
   The weights come from the same checkpoint; a check that every variable the model created
-  was read from it guards each load, and rasa's own load is used when it fails.
-  CI_TOOLKIT_EVALUATION_LOAD=rasa turns it off.
+  was read from it guards each load, and rasa's own load is used when it fails. Its
+  prediction graph is traced from rasa's code as written, without AutoGraph's rewrite of it,
+  when that traces (see `_load_weights_only`). CI_TOOLKIT_EVALUATION_LOAD=rasa turns it off.
 One difference in how a plot is drawn, not in what it shows: while rasa draws one
 (`_cache_text_layout`), matplotlib remembers each text's measured size and layout instead of
 measuring every label of a confusion matrix again in each of its drawing passes; the PNG is
@@ -30,10 +31,11 @@ Protocol, over the SOCK_SEQPACKET socket whose file descriptor is argv[1]:
             set while it runs) with two file descriptors attached (SCM_RIGHTS), the write ends of
             the pipes that become the command's stdout and stderr;
   answer:   {"returncode": N} once the command has ended and both pipes are closed.
-The worker ends when the toolkit closes the socket.
+The worker ends when the toolkit closes the socket (`_exit_without_teardown`).
 """
 from __future__ import annotations
 
+import atexit
 import contextlib
 import functools
 import gc
@@ -43,11 +45,12 @@ import logging
 import os
 import socket
 import sys
+import threading
 import traceback
 import warnings
 import weakref
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, NoReturn
 
 MAX_REQUEST_BYTES = 1 << 20
 
@@ -78,10 +81,19 @@ _LOAD_PARAMETERS = ["cls", "model_file_name", "model_data_example", "predict_dat
 
 
 def _load_weights_only(cls: type, model_file_name: str, predict_data_example: Any,
-                       args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+                       args: tuple[Any, ...], kwargs: dict[str, Any], *,
+                       autograph: bool) -> Any:
     """rasa's RasaModel.load without its one-batch `fit`: the model reads the checkpoint,
     and each variable is restored as the first prediction creates it (TensorFlow's deferred
-    restoration). Raises when a variable the model created has no value in the checkpoint."""
+    restoration). Raises when a variable the model created has no value in the checkpoint.
+
+    Without `autograph`, the prediction graph is traced from rasa's `predict_step` as
+    written instead of from AutoGraph's rewrite of it (the rewrite was half of a load's time
+    on the example). AutoGraph rewrites only Python control flow over a tensor's value: an
+    `if`, `while`, `for` or boolean operator on a tensor. Traced as written, such a statement
+    raises (a symbolic tensor has no truth value, and one of unknown length, as rasa's
+    batches are, cannot be iterated), and the caller loads the model again with AutoGraph;
+    any other code traces to the same operations either way."""
     import tensorflow as tf
     from rasa.utils.tensorflow.constants import LEARNING_RATE, RUN_EAGERLY
 
@@ -90,6 +102,8 @@ def _load_weights_only(cls: type, model_file_name: str, predict_data_example: An
     model.compile(optimizer=tf.keras.optimizers.Adam(config.get(LEARNING_RATE, 0.001)),
                   run_eagerly=config.get(RUN_EAGERLY))
     status = model.load_weights(model_file_name)
+    if not autograph:  # rasa traces `self.predict_step`: this instance's, then
+        model.predict_step = tf.autograph.experimental.do_not_convert(model.predict_step)
     # rasa's load predicts once too (to trace the prediction graph); here it also builds
     # the layers, so the restored values are in place before any real prediction.
     model.run_inference(predict_data_example)
@@ -115,9 +129,12 @@ def _load_for_evaluation() -> None:
              predict_data_example: Any = None, finetune_mode: bool = False,
              *args: Any, **kwargs: Any) -> Any:
         if not finetune_mode and predict_data_example is not None:
+            with contextlib.suppress(Exception):  # a graph that needs AutoGraph: with it
+                return _load_weights_only(cls, model_file_name, predict_data_example, args,
+                                          kwargs, autograph=False)
             try:
                 return _load_weights_only(cls, model_file_name, predict_data_example, args,
-                                          kwargs)
+                                          kwargs, autograph=True)
             except Exception as error:  # rasa's own load decides
                 print(f"ci-toolkit: the evaluation-only load of {cls.__name__} failed "
                       f"({type(error).__name__}: {error}); loading it as rasa does.",
@@ -369,5 +386,20 @@ def main() -> int:
     return 0
 
 
+def _exit_without_teardown(code: int) -> NoReturn:
+    """End the worker as the interpreter would, less its last step: freeing every module
+    and object, which with TensorFlow loaded takes seconds (the pipeline waits for the
+    worker to end) and has nothing to show. What can be seen of an exit still happens: other
+    threads are waited for, exit handlers run (logging's flush among them), output is
+    flushed."""
+    for thread in threading.enumerate():
+        if thread is not threading.current_thread() and not thread.daemon:
+            thread.join()
+    atexit._run_exitfuncs()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    _exit_without_teardown(main())

@@ -34,8 +34,15 @@ class Status:
         self.calls.append("expect_partial")
 
 
-def _stand_in_modules(unmatched: bool) -> tuple[dict[str, types.ModuleType], list[str]]:
+def _stand_in_modules(unmatched: bool, needs_autograph: bool
+                      ) -> tuple[dict[str, types.ModuleType], list[str]]:
     calls: list[str] = []
+
+    def do_not_convert(function: Any) -> Any:
+        def as_written(*args: Any) -> Any:
+            return function(*args)
+        as_written.as_written = True  # type: ignore[attr-defined]
+        return as_written
 
     class RasaModel:
         def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -55,8 +62,17 @@ def _stand_in_modules(unmatched: bool) -> tuple[dict[str, types.ModuleType], lis
             calls.append(f"load_weights {path}")
             return Status(calls, unmatched)
 
+        def predict_step(self, batch: Any) -> None:
+            pass
+
         def run_inference(self, data: Any) -> None:
-            calls.append(f"run_inference {data}")
+            # rasa traces self.predict_step; a step with Python control flow over a tensor's
+            # value cannot be traced as written.
+            as_written = getattr(self.predict_step, "as_written", False)
+            calls.append(f"run_inference {data} {'as written' if as_written else 'AutoGraph'}")
+            if as_written and needs_autograph:
+                raise TypeError("Using a symbolic `tf.Tensor` as a Python `bool` is not "
+                                "allowed: AutoGraph did convert this function.")
 
     class DIET(RasaModel):
         pass
@@ -70,6 +86,8 @@ def _stand_in_modules(unmatched: bool) -> tuple[dict[str, types.ModuleType], lis
     modules["rasa.utils.tensorflow.constants"].RUN_EAGERLY = "run_eagerly"  # type: ignore[attr-defined]
     adam = types.SimpleNamespace(Adam=lambda rate: f"Adam({rate})")
     modules["tensorflow"].keras = types.SimpleNamespace(optimizers=adam)  # type: ignore[attr-defined]
+    modules["tensorflow"].autograph = types.SimpleNamespace(  # type: ignore[attr-defined]
+        experimental=types.SimpleNamespace(do_not_convert=do_not_convert))
     return modules, calls
 
 
@@ -82,9 +100,9 @@ def worker() -> Iterator[types.ModuleType]:
     yield module
 
 
-def _install(monkeypatch: pytest.MonkeyPatch, *, unmatched: bool = False
-             ) -> tuple[type, list[str]]:
-    modules, calls = _stand_in_modules(unmatched)
+def _install(monkeypatch: pytest.MonkeyPatch, *, unmatched: bool = False,
+             needs_autograph: bool = False) -> tuple[type, list[str]]:
+    modules, calls = _stand_in_modules(unmatched, needs_autograph)
     for name, module in modules.items():
         monkeypatch.setitem(sys.modules, name, module)
     return modules["rasa.utils.tensorflow.models"].DIET, calls  # type: ignore[attr-defined]
@@ -99,12 +117,31 @@ def test_a_model_for_prediction_is_read_without_the_training_step(
     model = diet.load("model.tf_model", "train example", "predict example",
                       config={"learning_rate": 0.01, "run_eagerly": False})
     assert isinstance(model, diet)
-    # The weights are read before the first prediction creates the variables, and every
-    # variable created is checked against the checkpoint before the model is used.
+    # The weights are read before the first prediction creates the variables (tracing
+    # rasa's prediction step as written), and every variable created is checked against the
+    # checkpoint before the model is used.
     assert calls == ["init {'learning_rate': 0.01, 'run_eagerly': False}",
                      "compile Adam(0.01) False", "load_weights model.tf_model",
-                     "run_inference predict example", "assert_existing_objects_matched",
-                     "expect_partial"]
+                     "run_inference predict example as written",
+                     "assert_existing_objects_matched", "expect_partial"]
+    assert capsys.readouterr().err == ""
+
+
+def test_a_prediction_step_that_needs_autograph_is_loaded_again_with_it(
+        worker: types.ModuleType, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.delenv("CI_TOOLKIT_EVALUATION_LOAD", raising=False)
+    diet, calls = _install(monkeypatch, needs_autograph=True)
+    worker._load_for_evaluation()
+    model = diet.load("model.tf_model", "train example", "predict example", config={})
+    assert isinstance(model, diet)
+    assert "predict_step" not in vars(model)  # a new model, traced by rasa's own way
+    # Still evaluation-only: a fresh model reads the checkpoint again, no training step.
+    assert calls == ["init {}", "compile Adam(0.001) None", "load_weights model.tf_model",
+                     "run_inference predict example as written",
+                     "init {}", "compile Adam(0.001) None", "load_weights model.tf_model",
+                     "run_inference predict example AutoGraph",
+                     "assert_existing_objects_matched", "expect_partial"]
     assert capsys.readouterr().err == ""
 
 

@@ -51,6 +51,13 @@ def main():
         os._exit(9)
     elif command == "env":
         print(os.environ.get(args[0], "<unset>"))
+    elif command == "leave":  # work a process finishes on its way out
+        import atexit, threading, time
+        def write(name):
+            with open(os.path.join(args[0], name), "w") as done:
+                done.write("done")
+        atexit.register(write, "exit handler")
+        threading.Thread(target=lambda: (time.sleep(0.5), write("thread"))).start()
     elif command == "log":  # what rasa's entry point and colored logging do, in that order
         import logging
         class Repeated(logging.Filter):
@@ -122,6 +129,19 @@ def test_a_model_is_loaded_once_and_each_command_keeps_its_own_output(
     model.write_bytes(b"another model")  # a changed file is a different model
     third = evaluator.run(["load", str(model)], label="test", log_file=tmp_path / "c.log")
     assert third.stderr == f"Loading model {model}\n"
+
+
+def test_the_worker_ends_as_a_process_would_after_its_last_command(
+        evaluator: ModelEvaluator, tmp_path: Path) -> None:
+    # It skips the interpreter's teardown (seconds with TensorFlow), not what a command
+    # left to finish: a running thread and an exit handler.
+    done = evaluator.run(["leave", str(tmp_path)], label="test", log_file=tmp_path / "x.log")
+    assert done.returncode == 0
+    worker = evaluator._child
+    assert worker is not None
+    evaluator.close()
+    assert worker.returncode == 0
+    assert (tmp_path / "thread").read_text() == (tmp_path / "exit handler").read_text() == "done"
 
 
 @pytest.mark.parametrize(("argv", "code", "stderr_has"), [
