@@ -302,6 +302,29 @@ def ratio_cell(runs: dict, key: str, reference: str) -> str:
     return f"{ratio:.2f}" if ratio is not None else "not on one day"
 
 
+def code_version(run: dict) -> str:
+    """The commit a run measured: "+changes" marks uncommitted files, which during a
+    benchmark are its own results (results.json, RESULTS.md) once the first run is saved."""
+    return run.get("commit", "?").removesuffix("+changes")
+
+
+def latest_cell(runs: dict, key: str) -> str:
+    """The scenario's last run, against the cold `--jobs 1` run of the same code and day and
+    the raw sequence of the same day: the medians of the other columns mix every day's code."""
+    if not runs.get(key):
+        return ""
+    last = runs[key][-1]
+    cells = [f"{last['wall_s']:.1f}"]
+    colds = [r for r in runs.get("cold", [])
+             if code_version(r) == code_version(last) and day(r) == day(last)]
+    if key not in ("cold", "raw") and colds:
+        cells.append(f"{last['wall_s'] / colds[-1]['wall_s']:.3f}x cold")
+    raws = [r["wall_s"] for r in runs.get("raw", []) if day(r) == day(last)]
+    if key != "raw" and raws:
+        cells.append(f"{last['wall_s'] / median(raws):.3f}x raw")
+    return f"{', '.join(cells)} ({code_version(last)}, {day(last)[5:]})"
+
+
 def render(results: dict) -> str:
     lines = ["# Benchmark results", "",
              "Written by `scripts/benchmark.sh` (benchmarks/run_benchmarks.py); every run, with "
@@ -314,7 +337,9 @@ def render(results: dict) -> str:
              "order; `--jobs 2` is the default (auto) on this 2-core machine, and `--jobs 3` "
              "runs three rasa processes on its two cores. The change "
              "scenarios start from the cold run's cache and use `--jobs 1`, so what they save "
-             "is the cache's doing alone.", ""]
+             "is the cache's doing alone. The medians and ratios take in every day's runs, "
+             "whatever code they measured; the latest-run column compares the last run "
+             "with the cold run of the same code and day.", ""]
     for name, runs in results["projects"].items():
         cold = median([r["wall_s"] for r in runs["cold"]])
         cold_rasa = median([r["rasa_s"] for r in runs["cold"]])
@@ -328,13 +353,13 @@ def render(results: dict) -> str:
                   f"Runs per scenario: {span} ({', '.join(dates)}); the "
                   f"runs column lists every one.{across_days}", "",
                   "| scenario | wall (s), median | runs (s) | vs raw sequence | vs cold | "
-                  "stages that ran |",
-                  "|---|---:|---|---:|---:|---|"]
+                  "latest run (code, day) | stages that ran |",
+                  "|---|---:|---|---:|---:|---|---|"]
 
         def row(label: str, key: str, ran: str | None = None) -> str:
             walls = [r["wall_s"] for r in runs.get(key, [])]
             if not walls:
-                return f"| {label} | not measured | | | | |"
+                return f"| {label} | not measured | | | | | |"
             wall = median(walls)
             every = runs_by_day(runs[key]) if len(dates) > 1 else ", ".join(
                 f"{w:.1f}" for w in walls)
@@ -343,7 +368,8 @@ def render(results: dict) -> str:
                 ran = ", ".join(names) if names else ("none" if names is not None else "all")
             versus_raw = ratio_cell(runs, key, "raw")
             versus_cold = ratio_cell(runs, key, "cold") if key != "raw" else ""
-            return f"| {label} | {wall:.1f} | {every} | {versus_raw} | {versus_cold} | {ran} |"
+            return (f"| {label} | {wall:.1f} | {every} | {versus_raw} | {versus_cold} | "
+                    f"{latest_cell(runs, key)} | {ran} |")
 
         lines.append(row("raw rasa sequence (RTT)", "raw", "all"))
         for key, label in (("cold", "ci-toolkit run, cold, --jobs 1"),
