@@ -12,11 +12,16 @@ test, whether it is marked, and `rasa_executable` refuses an unmarked test.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 import subprocess
+from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
+
+from ci_toolkit.rasa.evaluator import rasa_interpreter
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE_DIR = REPO_ROOT / "examples" / "coffeebot"
@@ -43,6 +48,21 @@ def rasa_executable() -> str:
             "This test runs real rasa but is not marked: add @pytest.mark.rasa (and "
             "pytest.mark.slow), so that the fast tier (-m 'not rasa and not docker') leaves it out.")
     return _find_rasa()
+
+
+def run_in_rasas_interpreter(script: str, *argv: str, workdir: Path,
+                             env: Mapping[str, str]) -> Any:
+    """Run SCRIPT with the Python interpreter of rasa's own environment (the one the model
+    evaluator's worker runs in) and return the JSON value its last line of output holds.
+    The script is written to WORKDIR first: AutoGraph reads a function's source file."""
+    python = rasa_interpreter(rasa_executable())
+    assert python, "the rasa executable is not a Python script"
+    path = workdir / "script.py"
+    path.write_text(script)
+    done = subprocess.run([python, str(path), *argv], capture_output=True, text=True,
+                          timeout=600, check=False, env=dict(env))
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 # Another supported rasa 3 release than the pinned one (3.6.21), tested for real in

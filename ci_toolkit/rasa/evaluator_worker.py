@@ -129,16 +129,16 @@ def _load_for_evaluation() -> None:
              predict_data_example: Any = None, finetune_mode: bool = False,
              *args: Any, **kwargs: Any) -> Any:
         if not finetune_mode and predict_data_example is not None:
-            with contextlib.suppress(Exception):  # a graph that needs AutoGraph: with it
-                return _load_weights_only(cls, model_file_name, predict_data_example, args,
-                                          kwargs, autograph=False)
-            try:
-                return _load_weights_only(cls, model_file_name, predict_data_example, args,
-                                          kwargs, autograph=True)
-            except Exception as error:  # rasa's own load decides
-                print(f"ci-toolkit: the evaluation-only load of {cls.__name__} failed "
-                      f"({type(error).__name__}: {error}); loading it as rasa does.",
-                      file=sys.stderr)
+            # As written first; a prediction step that needs AutoGraph is traced with it.
+            for autograph in (False, True):
+                try:
+                    return _load_weights_only(cls, model_file_name, predict_data_example,
+                                              args, kwargs, autograph=autograph)
+                except Exception as error:  # rasa's own load decides after the last
+                    failure = error
+            print(f"ci-toolkit: the evaluation-only load of {cls.__name__} failed "
+                  f"({type(failure).__name__}: {failure}); loading it as rasa does.",
+                  file=sys.stderr)
         return full_load(cls, model_file_name, model_data_example, predict_data_example,
                          finetune_mode, *args, **kwargs)
 

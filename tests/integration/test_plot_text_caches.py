@@ -7,15 +7,13 @@ matplotlib rasa installs."""
 
 from __future__ import annotations
 
-import json
 import os
-import subprocess
 from pathlib import Path
 
 import pytest
 
-from ci_toolkit.rasa.evaluator import WORKER, rasa_interpreter
-from tests.rasa_support import rasa_executable
+from ci_toolkit.rasa.evaluator import WORKER
+from tests.rasa_support import run_in_rasas_interpreter
 
 pytestmark = [pytest.mark.rasa, pytest.mark.slow]
 
@@ -63,14 +61,10 @@ print(json.dumps(result))
 
 
 def _draw(tmp_path: Path, env: dict[str, str] | None = None) -> dict:
-    python = rasa_interpreter(rasa_executable())
-    assert python, "the rasa executable is not a Python script"
-    done = subprocess.run([python, "-c", SCRIPT, str(WORKER.parent), str(tmp_path)],
-                          capture_output=True, text=True, timeout=600, check=False,
-                          env={**{k: v for k, v in os.environ.items() if k != "CI_TOOLKIT_PLOTS"},
-                               "MPLBACKEND": "agg", **(env or {})})
-    assert done.returncode == 0, done.stderr[-3000:]
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    return run_in_rasas_interpreter(
+        SCRIPT, str(WORKER.parent), str(tmp_path), workdir=tmp_path,
+        env={**{k: v for k, v in os.environ.items() if k != "CI_TOOLKIT_PLOTS"},
+             "MPLBACKEND": "agg", **(env or {})})
 
 
 def test_the_worker_draws_rasas_confusion_matrix_byte_for_byte_measuring_each_text_once(

@@ -14,14 +14,12 @@ ResponseSelector and TED, loaded this way) is proved in test_model_evaluator.py.
 
 from __future__ import annotations
 
-import json
-import subprocess
 from pathlib import Path
 
 import pytest
 
-from ci_toolkit.rasa.evaluator import WORKER, rasa_interpreter
-from tests.rasa_support import RASA_ENV, rasa_executable
+from ci_toolkit.rasa.evaluator import WORKER
+from tests.rasa_support import RASA_ENV, run_in_rasas_interpreter
 
 pytestmark = [pytest.mark.rasa, pytest.mark.slow]
 
@@ -107,16 +105,9 @@ print(json.dumps({
 
 
 def _in_rasas_interpreter(tmp_path: Path, script: str, *argv: str) -> dict:
-    python = rasa_interpreter(rasa_executable())
-    assert python, "the rasa executable is not a Python script"
     env = {k: v for k, v in RASA_ENV.items() if k != "CI_TOOLKIT_EVALUATION_LOAD"}
-    # A file, not `-c`: AutoGraph reads a function's source to rewrite it.
-    path = tmp_path / "script.py"
-    path.write_text(script)
-    done = subprocess.run([python, str(path), *argv], capture_output=True, text=True,
-                          timeout=600, check=False, env={**env, "TF_CPP_MIN_LOG_LEVEL": "2"})
-    assert done.returncode == 0, done.stderr[-3000:]
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    return run_in_rasas_interpreter(script, *argv, workdir=tmp_path,
+                                    env={**env, "TF_CPP_MIN_LOG_LEVEL": "2"})
 
 
 def test_control_flow_over_a_tensors_value_cannot_be_traced_without_autograph(
